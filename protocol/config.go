@@ -1,0 +1,267 @@
+package protocol
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// ServerConfig is one server.N line of zoo.cfg: its sid and whether it votes.
+type ServerConfig struct {
+	ID   ServerID
+	Type LearnerType
+}
+
+// Config is what every server of an ensemble shares: membership, ZooKeeper's timers and the
+// bug knobs. Durations carry their unit in the type; limits are in ticks of TickTime, as
+// ZooKeeper spells them.
+type Config struct {
+	_ struct{}
+
+	Servers []ServerConfig
+
+	// TickTime is ZooKeeper's tickTime, the unit of every limit.
+	TickTime time.Duration
+	// InitLimit, in ticks of TickTime, bounds each activation wait and each read before
+	// NEWLEADER is acknowledged (spec §8).
+	InitLimit int
+	// SyncLimit, in ticks of TickTime, bounds reads after NEWLEADER and the leader's tick check.
+	SyncLimit int
+	// ConnectToLearnerMasterLimit, in ticks; 0 means use InitLimit (Learner.connectToLeader).
+	ConnectToLearnerMasterLimit int
+	// LeaderConnectDelayDuringRetry is the sleep between connect tries
+	// (zookeeper.leaderConnectDelayDuringRetryMs, 100 ms).
+	LeaderConnectDelayDuringRetry time.Duration
+	// CommitLogCount is how many committed txns the leader keeps in memory for DIFF (500).
+	CommitLogCount int
+	// ObserverElectionDelay bounds the random pause an observer takes before LOOKING
+	// (zookeeper.observer.election.DelayMs, 200 ms).
+	ObserverElectionDelay time.Duration
+	// LeaderSelfRegisterJitter bounds the thread-scheduling gap between the leader's acceptor
+	// starting and the leader's own getEpochToPropose call (spec §5.1 steps 3-4). The world
+	// resolves it with the run's PRNG; learners that connect inside the gap register first.
+	LeaderSelfRegisterJitter time.Duration
+
+	// Election chooses roles when a server is LOOKING. Until Fast Leader Election lands, the
+	// only election is Assigned: the run says who leads.
+	Election ElectionConfig
+
+	Knobs Knobs
+}
+
+// ElectionConfig configures the election component a LOOKING peer asks for a decision.
+type ElectionConfig struct {
+	_ struct{}
+	// Leader is the sid every server decides for in assigned-roles mode.
+	Leader ServerID
+	// Delay is how long an assigned election takes to decide, standing for FLE's
+	// finalize wait (200 ms).
+	Delay time.Duration
+}
+
+// Knobs re-introduce historical ZooKeeper bugs (shared/spec/bug-knobs.md). All off by default;
+// each exists to prove that the checker catches the bug it is named after.
+type Knobs struct {
+	_ struct{}
+	// EpochQuorumIgnoresLeader (ZOOKEEPER-1270): getEpochToPropose decides on any voter quorum,
+	// without requiring the leader's own registration.
+	EpochQuorumIgnoresLeader bool
+	// EpochAckWaitsWrongFlag (ZOOKEEPER-1192): waitForEpochAck checks waitingForNewEpoch
+	// instead of electionFinished, so a waiter "succeeds" at its deadline without a quorum.
+	EpochAckWaitsWrongFlag bool
+	// CountObservers (ZOOKEEPER-1294/2959/769): observers count in every quorum.
+	CountObservers bool
+	// CurrentEpochOnUptodate (ZOOKEEPER-1282): the learner writes currentEpoch at UPTODATE
+	// instead of before acknowledging NEWLEADER.
+	CurrentEpochOnUptodate bool
+	// EpochMemoryBeforeFile (ZOOKEEPER-2307): setAcceptedEpoch/setCurrentEpoch update the
+	// in-memory value before the file write, so a failed write leaves memory ahead of disk.
+	EpochMemoryBeforeFile bool
+	// SnapshotBeforeEpochNoMarker (ZOOKEEPER-1653): the learner takes the NEWLEADER snapshot
+	// without first leaving the updatingEpoch marker that lets a restart recover.
+	SnapshotBeforeEpochNoMarker bool
+}
+
+// KnobNames lists the knobs in a fixed order, for flags and run files.
+var KnobNames = []string{
+	"EpochQuorumIgnoresLeader",
+	"EpochAckWaitsWrongFlag",
+	"CountObservers",
+	"CurrentEpochOnUptodate",
+	"EpochMemoryBeforeFile",
+	"SnapshotBeforeEpochNoMarker",
+}
+
+func (k *Knobs) field(name string) *bool {
+	switch name {
+	case "EpochQuorumIgnoresLeader":
+		return &k.EpochQuorumIgnoresLeader
+	case "EpochAckWaitsWrongFlag":
+		return &k.EpochAckWaitsWrongFlag
+	case "CountObservers":
+		return &k.CountObservers
+	case "CurrentEpochOnUptodate":
+		return &k.CurrentEpochOnUptodate
+	case "EpochMemoryBeforeFile":
+		return &k.EpochMemoryBeforeFile
+	case "SnapshotBeforeEpochNoMarker":
+		return &k.SnapshotBeforeEpochNoMarker
+	}
+	return nil
+}
+
+// Set turns the named knob on; an unknown name is an error that lists the known ones.
+func (k *Knobs) Set(name string) error {
+	f := k.field(name)
+	if f == nil {
+		return fmt.Errorf("unknown bug knob %q (known: %s)", name, strings.Join(KnobNames, ", "))
+	}
+	*f = true
+	return nil
+}
+
+// Enabled returns the names of the knobs that are on, in KnobNames order.
+func (k Knobs) Enabled() []string {
+	var on []string
+	for _, n := range KnobNames {
+		if *k.field(n) {
+			on = append(on, n)
+		}
+	}
+	return on
+}
+
+// DefaultConfig returns ZooKeeper's sample configuration (tickTime 2000 ms, initLimit 10,
+// syncLimit 5) for the given voters and observers, leader = highest voter sid.
+func DefaultConfig(participants, observers []ServerID) Config {
+	c := Config{
+		TickTime:                      2 * time.Second,
+		InitLimit:                     10,
+		SyncLimit:                     5,
+		LeaderConnectDelayDuringRetry: 100 * time.Millisecond,
+		CommitLogCount:                500,
+		ObserverElectionDelay:         200 * time.Millisecond,
+		LeaderSelfRegisterJitter:      2 * time.Millisecond,
+	}
+	for _, id := range participants {
+		c.Servers = append(c.Servers, ServerConfig{ID: id, Type: PARTICIPANT})
+	}
+	for _, id := range observers {
+		c.Servers = append(c.Servers, ServerConfig{ID: id, Type: OBSERVER})
+	}
+	if len(participants) > 0 {
+		c.Election.Leader = slices.Max(participants)
+	}
+	c.Election.Delay = 200 * time.Millisecond
+	return c
+}
+
+// Validate reports every problem with the configuration at once (QuorumPeerConfig.checkValidity).
+func (c *Config) Validate() error {
+	var errs []error
+	if len(c.Servers) == 0 {
+		errs = append(errs, errors.New("no servers configured"))
+	}
+	seen := map[ServerID]bool{}
+	voters := 0
+	for _, s := range c.Servers {
+		if s.ID < 0 {
+			errs = append(errs, fmt.Errorf("server id %d is negative", s.ID))
+		}
+		if seen[s.ID] {
+			errs = append(errs, fmt.Errorf("duplicate server id %d", s.ID))
+		}
+		seen[s.ID] = true
+		if s.Type == PARTICIPANT {
+			voters++
+		}
+	}
+	if len(c.Servers) > 0 && voters == 0 {
+		errs = append(errs, errors.New("no participants (voters) configured"))
+	}
+	if c.TickTime <= 0 {
+		errs = append(errs, fmt.Errorf("tickTime must be positive, got %v", c.TickTime))
+	}
+	if c.InitLimit <= 0 {
+		errs = append(errs, fmt.Errorf("initLimit must be at least 1 tick, got %d", c.InitLimit))
+	}
+	if c.SyncLimit <= 0 {
+		errs = append(errs, fmt.Errorf("syncLimit must be at least 1 tick, got %d", c.SyncLimit))
+	}
+	if c.ConnectToLearnerMasterLimit < 0 {
+		errs = append(errs, fmt.Errorf("connectToLearnerMasterLimit must not be negative, got %d", c.ConnectToLearnerMasterLimit))
+	}
+	if c.LeaderConnectDelayDuringRetry < 0 || c.ObserverElectionDelay < 0 || c.LeaderSelfRegisterJitter < 0 || c.Election.Delay < 0 {
+		errs = append(errs, errors.New("delays must not be negative"))
+	}
+	if c.CommitLogCount < 1 {
+		errs = append(errs, fmt.Errorf("commitLogCount must be at least 1, got %d", c.CommitLogCount))
+	}
+	if len(c.Servers) > 0 && voters > 0 {
+		if t, ok := c.typeOf(c.Election.Leader); !ok || t != PARTICIPANT {
+			errs = append(errs, fmt.Errorf("assigned leader %d is not a participant", c.Election.Leader))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (c *Config) typeOf(id ServerID) (LearnerType, bool) {
+	for _, s := range c.Servers {
+		if s.ID == id {
+			return s.Type, true
+		}
+	}
+	return PARTICIPANT, false
+}
+
+// IsParticipant reports whether sid is a voting member (QuorumVerifier.getVotingMembers).
+func (c *Config) IsParticipant(id ServerID) bool {
+	t, ok := c.typeOf(id)
+	return ok && t == PARTICIPANT
+}
+
+// IsMember reports whether sid is in the configuration at all.
+func (c *Config) IsMember(id ServerID) bool {
+	_, ok := c.typeOf(id)
+	return ok
+}
+
+// Voters returns the number of participants.
+func (c *Config) Voters() int {
+	n := 0
+	for _, s := range c.Servers {
+		if s.Type == PARTICIPANT {
+			n++
+		}
+	}
+	return n
+}
+
+// InitLimitTime is initLimit*tickTime.
+func (c *Config) InitLimitTime() time.Duration { return time.Duration(c.InitLimit) * c.TickTime }
+
+// SyncLimitTime is syncLimit*tickTime.
+func (c *Config) SyncLimitTime() time.Duration { return time.Duration(c.SyncLimit) * c.TickTime }
+
+// counts reports whether sid counts towards a quorum: voters only, unless CountObservers.
+func (c *Config) counts(id ServerID) bool {
+	if c.Knobs.CountObservers {
+		return c.IsMember(id)
+	}
+	return c.IsParticipant(id)
+}
+
+// ContainsQuorum is QuorumMaj.containsQuorum: more than half of the voters. The set may hold
+// duplicates and non-voters; each voter counts once. Under CountObservers every member counts.
+func (c *Config) ContainsQuorum(set []ServerID) bool {
+	n := 0
+	for i, id := range set {
+		if !c.counts(id) || slices.Contains(set[:i], id) {
+			continue
+		}
+		n++
+	}
+	return 2*n > c.Voters()
+}

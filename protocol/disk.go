@@ -1,0 +1,211 @@
+package protocol
+
+import (
+	"fmt"
+	"strconv"
+)
+
+// Disk is what a server keeps across a crash (spec §2.3): the two epoch files, what a crash
+// inside their atomic write leaves behind, the updatingEpoch marker, and the history
+// (snapshot plus transaction log). Transactions are modelled by their zxids.
+type Disk struct {
+	_ struct{}
+	// AcceptedEpoch is the acceptedEpoch file; -1 when the file does not exist.
+	AcceptedEpoch Epoch
+	// CurrentEpoch is the currentEpoch file; -1 when the file does not exist.
+	CurrentEpoch Epoch
+	// CurrentEpochTmp is currentEpoch.tmp, left by a crash inside AtomicFileWritingIdiom after
+	// the temp file was written and before the rename; -1 when absent.
+	CurrentEpochTmp Epoch
+	// UpdatingEpoch is the updatingEpoch marker a learner leaves while it persists the
+	// NEWLEADER history and then currentEpoch (ZOOKEEPER-1653's fix).
+	UpdatingEpoch bool
+	// Txns is the durable history, snapshot and log together, in zxid order. Slices are
+	// shared between disks, peers and messages, and never modified in place.
+	Txns []Zxid
+	// SnapshotZxid labels the newest snapshot: every txn <= it is in the snapshot.
+	SnapshotZxid Zxid
+	// LogStart is the oldest zxid still in the txn log files (older ones were purged and live
+	// only in the snapshot). The leader can DIFF from the on-disk log only back to here.
+	LogStart Zxid
+}
+
+// NewDisk returns the disk of a server that has never run: no epoch files, no history.
+func NewDisk() Disk {
+	return Disk{AcceptedEpoch: -1, CurrentEpoch: -1, CurrentEpochTmp: -1}
+}
+
+// LastZxid is the dataTree.lastProcessedZxid a load yields: the newer of the snapshot's label
+// and the last logged txn (0 for an empty history). A snapshot taken after a SNAP from a
+// leader in BROADCAST is labelled e<<32 although no txn has that zxid.
+func (d *Disk) LastZxid() Zxid { return max(d.SnapshotZxid, lastZxid(d.Txns)) }
+
+func lastZxid(txns []Zxid) Zxid {
+	if len(txns) == 0 {
+		return 0
+	}
+	return txns[len(txns)-1]
+}
+
+// WriteKind names a durable write.
+type WriteKind uint8
+
+// Durable writes, in the vocabulary of QuorumPeer and FileTxnSnapLog.
+const (
+	WriteAcceptedEpoch            WriteKind = iota + 1 // QuorumPeer.setAcceptedEpoch
+	WriteCurrentEpoch                                  // QuorumPeer.setCurrentEpoch
+	WriteSnapshot                                      // ZooKeeperServer.takeSnapshot
+	WriteTxns                                          // append to the txn log and fsync
+	WriteTruncate                                      // FileTxnSnapLog.truncateLog
+	WriteUpdatingEpochMarker                           // create the updatingEpoch marker
+	WriteClearUpdatingEpochMarker                      // delete it
+)
+
+var writeNames = [...]string{
+	WriteAcceptedEpoch: "acceptedEpoch", WriteCurrentEpoch: "currentEpoch", WriteSnapshot: "snapshot",
+	WriteTxns: "txnlog", WriteTruncate: "truncate", WriteUpdatingEpochMarker: "updatingEpoch+",
+	WriteClearUpdatingEpochMarker: "updatingEpoch-",
+}
+
+func (k WriteKind) String() string {
+	if int(k) < len(writeNames) && writeNames[k] != "" {
+		return writeNames[k]
+	}
+	return "WriteKind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// ParseWriteKind is the inverse of WriteKind.String.
+func ParseWriteKind(s string) (WriteKind, bool) {
+	for k := WriteAcceptedEpoch; k <= WriteClearUpdatingEpochMarker; k++ {
+		if k.String() == s {
+			return k, true
+		}
+	}
+	return 0, false
+}
+
+// DiskWrite is one durable write. Epoch is the value of an epoch write; Prev the in-memory
+// value it replaces (so a failed write can be undone in memory, spec §2.3); Txns and Zxid
+// the history of a snapshot or an append, or the truncation point.
+type DiskWrite struct {
+	Kind  WriteKind
+	Epoch Epoch
+	Prev  Epoch
+	Zxid  Zxid
+	Txns  []Zxid
+}
+
+// AppendText appends a short description of the write.
+func (w DiskWrite) AppendText(b []byte) []byte {
+	b = append(b, w.Kind.String()...)
+	switch w.Kind {
+	case WriteAcceptedEpoch, WriteCurrentEpoch:
+		b = append(b, ":="...)
+		b = strconv.AppendInt(b, int64(w.Epoch), 10)
+	case WriteSnapshot, WriteTruncate:
+		b = append(b, '@')
+		b = append(b, w.Zxid.String()...)
+	case WriteTxns:
+		b = append(b, '+')
+		b = strconv.AppendInt(b, int64(len(w.Txns)), 10)
+		b = append(b, '@')
+		b = append(b, lastZxid(w.Txns).String()...)
+	}
+	return b
+}
+
+// Apply performs a completed write.
+func (d *Disk) Apply(w DiskWrite) {
+	switch w.Kind {
+	case WriteAcceptedEpoch:
+		d.AcceptedEpoch = w.Epoch
+	case WriteCurrentEpoch:
+		d.CurrentEpoch = w.Epoch
+		d.CurrentEpochTmp = -1 // the rename consumed the temp file
+	case WriteSnapshot:
+		d.Txns = w.Txns
+		d.SnapshotZxid = w.Zxid
+	case WriteTxns:
+		d.Txns = appendCopy(d.Txns, w.Txns...)
+	case WriteTruncate:
+		d.Txns = truncateTo(d.Txns, w.Zxid)
+		d.SnapshotZxid = min(d.SnapshotZxid, lastZxid(d.Txns))
+	case WriteUpdatingEpochMarker:
+		d.UpdatingEpoch = true
+	case WriteClearUpdatingEpochMarker:
+		d.UpdatingEpoch = false
+	}
+}
+
+// ApplyTorn performs what survives a crash in the middle of the write. Epoch files are
+// written with AtomicFileWritingIdiom, so the old file survives and the temp file holds the
+// new value; a half-written snapshot or log append is discarded on load.
+func (d *Disk) ApplyTorn(w DiskWrite) {
+	if w.Kind == WriteCurrentEpoch {
+		d.CurrentEpochTmp = w.Epoch
+	}
+}
+
+// appendCopy returns a new slice holding s followed by extra; s is never modified.
+func appendCopy(s []Zxid, extra ...Zxid) []Zxid {
+	out := make([]Zxid, 0, len(s)+len(extra))
+	out = append(out, s...)
+	return append(out, extra...)
+}
+
+// truncateTo returns the prefix of txns with zxid <= z (a re-slice; nothing is modified).
+func truncateTo(txns []Zxid, z Zxid) []Zxid {
+	n := len(txns)
+	for n > 0 && txns[n-1] > z {
+		n--
+	}
+	return txns[:n:n]
+}
+
+// LoadError is a refusal to start (spec §2.3): the process does not run.
+type LoadError struct{ Reason string }
+
+func (e *LoadError) Error() string { return e.Reason }
+
+// LoadDataBase is QuorumPeer.loadDataBase (spec §2.3): it returns the disk as the load leaves
+// it (missing epoch files created, a currentEpoch recovered from currentEpoch.tmp or from the
+// updatingEpoch marker), the writes that made it so, or a *LoadError when ZooKeeper refuses
+// to start.
+//
+// MARK (spec §9.1.3): master recovers only from currentEpoch.tmp, so a crash after the
+// NEWLEADER snapshot and before the currentEpoch write leaves a server that cannot start
+// (ZOOKEEPER-2354). We model ZOOKEEPER-1653's updatingEpoch marker as the safe default and
+// make its absence the SnapshotBeforeEpochNoMarker knob.
+func LoadDataBase(d Disk) (Disk, []DiskWrite, error) {
+	var writes []DiskWrite
+	write := func(w DiskWrite) {
+		d.Apply(w)
+		writes = append(writes, w)
+	}
+	last := d.LastZxid()
+	epochOfZxid := last.Epoch()
+	if d.CurrentEpoch < 0 {
+		write(DiskWrite{Kind: WriteCurrentEpoch, Epoch: epochOfZxid, Prev: -1})
+	}
+	if d.UpdatingEpoch {
+		if epochOfZxid > d.CurrentEpoch {
+			write(DiskWrite{Kind: WriteCurrentEpoch, Epoch: epochOfZxid, Prev: d.CurrentEpoch})
+		}
+		write(DiskWrite{Kind: WriteClearUpdatingEpochMarker})
+	}
+	if epochOfZxid > d.CurrentEpoch {
+		if d.CurrentEpochTmp < 0 {
+			return d, writes, &LoadError{Reason: fmt.Sprintf(
+				"The current epoch, %d, is older than the last zxid, %s", d.CurrentEpoch, last)}
+		}
+		write(DiskWrite{Kind: WriteCurrentEpoch, Epoch: d.CurrentEpochTmp, Prev: d.CurrentEpoch})
+	}
+	if d.AcceptedEpoch < 0 {
+		write(DiskWrite{Kind: WriteAcceptedEpoch, Epoch: epochOfZxid, Prev: -1})
+	}
+	if d.AcceptedEpoch < d.CurrentEpoch {
+		return d, writes, &LoadError{Reason: fmt.Sprintf(
+			"The accepted epoch, %d is less than the current epoch, %d", d.AcceptedEpoch, d.CurrentEpoch)}
+	}
+	return d, writes, nil
+}

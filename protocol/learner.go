@@ -1,0 +1,366 @@
+package protocol
+
+import (
+	"fmt"
+	"time"
+)
+
+// learnerPhase is where Follower.followLeader / Observer.observeLeader is (spec §9.3).
+type learnerPhase uint8
+
+const (
+	lnNone            learnerPhase = iota
+	lnConnecting                   // a connect attempt is under way
+	lnConnectSleep                 // sleeping between tries
+	lnAwaitLeaderInfo              // registerWithLeader: FOLLOWERINFO sent
+	lnAwaitSyncStart               // ACKEPOCH sent; syncWithLeader reads DIFF/TRUNC/SNAP
+	lnSyncing                      // reading PROPOSAL/COMMIT until NEWLEADER
+	lnAwaitUptodate                // NEWLEADER acknowledged; waiting for UPTODATE
+	lnBroadcast                    // following
+)
+
+// learnerState is Learner.java's state for one followLeader/observeLeader call.
+type learnerState struct {
+	phase          learnerPhase
+	leader         ServerID
+	conn           ConnID
+	tries          int
+	connectStart   Time
+	readGen        uint32
+	retryGen       uint32
+	newEpoch       Epoch
+	lastLoggedZxid Zxid
+	mode           SyncMode
+	snapshotNeeded bool
+	writeToTxnLog  bool
+	newLeaderSeen  bool
+	syncLimitReads bool // the read timeout switched to syncLimit at NEWLEADER
+	lastProposal   Zxid
+	// packetsNotLogged and packetsCommitted are syncWithLeader's lists.
+	packetsNotLogged []Zxid
+	packetsCommitted []Zxid
+}
+
+func (l *learnerState) reset() {
+	*l = learnerState{leader: -1, newEpoch: -1,
+		packetsNotLogged: l.packetsNotLogged[:0], packetsCommitted: l.packetsCommitted[:0]}
+}
+
+// becomeLearner starts Follower.followLeader or Observer.observeLeader (spec §6.1): DISCOVERY,
+// findLeader, connectToLeader.
+func (p *QuorumPeer) becomeLearner(now Time, s ServerState, leader ServerID, out []Effect) []Effect {
+	p.lead.reset()
+	p.learnr.reset()
+	out = p.setState(s, DISCOVERY, out)
+	l := &p.learnr
+	l.leader = leader
+	if !p.cfg.IsMember(leader) {
+		return p.learnerLeave(now, fmt.Sprintf("NullPointerException: leader %d not in the view", leader), out)
+	}
+	l.connectStart = now
+	return p.connectAttempt(now, out)
+}
+
+func (p *QuorumPeer) connectTimeout() time.Duration {
+	if p.cfg.ConnectToLearnerMasterLimit > 0 {
+		return time.Duration(p.cfg.ConnectToLearnerMasterLimit) * p.cfg.TickTime
+	}
+	return p.cfg.InitLimitTime()
+}
+
+// connectAttempt is one try of LeaderConnector (spec §6.2): the attempt may take
+// min(connectTimeout, remaining).
+func (p *QuorumPeer) connectAttempt(now Time, out []Effect) []Effect {
+	l := &p.learnr
+	remaining := p.connectTimeout() - time.Duration(now-l.connectStart)
+	if remaining <= 0 {
+		return p.learnerLeave(now, "Failed connect to leader: connect budget spent", out)
+	}
+	l.phase = lnConnecting
+	return append(out, Effect{Kind: EffectConnect, To: l.leader, After: min(p.connectTimeout(), remaining)})
+}
+
+// connectFailed: recompute the budget; give up after the fifth try or when less than the retry
+// delay remains; otherwise sleep leaderConnectDelayDuringRetryMs and try again.
+func (p *QuorumPeer) connectFailed(now Time, out []Effect) []Effect {
+	l := &p.learnr
+	remaining := p.connectTimeout() - time.Duration(now-l.connectStart)
+	if remaining <= p.cfg.LeaderConnectDelayDuringRetry || l.tries == 4 {
+		return p.learnerLeave(now, fmt.Sprintf("Failed connect to leader %d after %d tries", l.leader, l.tries+1), out)
+	}
+	l.tries++
+	out = probe(out, ProbeConnectRetry)
+	l.phase = lnConnectSleep
+	l.retryGen, out = p.newTimer(TimerLearnerConnectRetry, 0, p.cfg.LeaderConnectDelayDuringRetry, 0, out)
+	return out
+}
+
+// stepLearner handles inputs while FOLLOWING or OBSERVING.
+func (p *QuorumPeer) stepLearner(in Input, out []Effect) []Effect {
+	l := &p.learnr
+	switch in.Kind {
+	case InputTimer:
+		switch {
+		case in.Timer.Kind == TimerLearnerRead && in.Timer.Gen == l.readGen && l.conn != 0:
+			return p.learnerLeave(in.Now, "SocketTimeoutException: Read timed out", out)
+		case in.Timer.Kind == TimerLearnerConnectRetry && in.Timer.Gen == l.retryGen && l.phase == lnConnectSleep:
+			return p.connectAttempt(in.Now, out)
+		}
+	case InputConnected:
+		if l.phase != lnConnecting {
+			return append(out, Effect{Kind: EffectClose, Conn: in.Conn})
+		}
+		l.conn = in.Conn
+		return p.registerWithLeader(out)
+	case InputConnectFailed:
+		if l.phase == lnConnecting {
+			return p.connectFailed(in.Now, out)
+		}
+	case InputClosed:
+		if in.Conn == l.conn && l.conn != 0 {
+			return p.learnerLeave(in.Now, "EOFException: connection to leader closed", out)
+		}
+	case InputMessage:
+		if in.Conn == l.conn && l.conn != 0 {
+			return p.learnerRead(in.Now, in.Msg, out)
+		}
+	case InputAccepted:
+		return append(out, Effect{Kind: EffectClose, Conn: in.Conn})
+	}
+	return out
+}
+
+// armRead restarts the socket read timeout: initLimit*tickTime until NEWLEADER is processed,
+// syncLimit*tickTime after (spec §6.4's timing trap).
+func (p *QuorumPeer) armRead(out []Effect) []Effect {
+	d := p.cfg.InitLimitTime()
+	if p.learnr.syncLimitReads {
+		d = p.cfg.SyncLimitTime()
+	}
+	p.learnr.readGen, out = p.newTimer(TimerLearnerRead, 0, d, 0, out)
+	return out
+}
+
+// registerWithLeader, first half (spec §6.3): capture lastLoggedZxid, send FOLLOWERINFO or
+// OBSERVERINFO carrying acceptedEpoch<<32 and LearnerInfo.
+func (p *QuorumPeer) registerWithLeader(out []Effect) []Effect {
+	l := &p.learnr
+	l.lastLoggedZxid = p.lastProcessedZxid
+	t := FOLLOWERINFO
+	if p.state == OBSERVING {
+		t = OBSERVERINFO
+	}
+	out = p.send(l.conn, Message{Type: t, Zxid: MakeZxid(p.acceptedEpoch, 0), Sid: p.id, Version: ProtocolVersion}, out)
+	l.phase = lnAwaitLeaderInfo
+	return p.armRead(out)
+}
+
+// learnerRead is one packet read by registerWithLeader, syncWithLeader or the main loop.
+func (p *QuorumPeer) learnerRead(now Time, m Message, out []Effect) []Effect {
+	l := &p.learnr
+	out = p.armRead(out)
+	switch l.phase {
+	case lnAwaitLeaderInfo:
+		return p.receiveLeaderInfo(now, m, out)
+	case lnAwaitSyncStart:
+		return p.receiveSyncStart(now, m, out)
+	case lnSyncing, lnAwaitUptodate:
+		return p.receiveSyncPacket(now, m, out)
+	case lnBroadcast:
+		if m.Type == PING {
+			out = p.send(l.conn, Message{Type: PING, Zxid: m.Zxid}, out)
+		}
+	}
+	return out
+}
+
+// receiveLeaderInfo is registerWithLeader's second half (spec §6.3): the learner's epoch gate.
+func (p *QuorumPeer) receiveLeaderInfo(now Time, m Message, out []Effect) []Effect {
+	l := &p.learnr
+	if m.Type != LEADERINFO {
+		return p.learnerLeave(now, "First packet should have been NEWLEADER", out)
+	}
+	newEpoch := m.Zxid.Epoch()
+	var epochField Epoch
+	switch {
+	case newEpoch > p.acceptedEpoch:
+		epochField = p.currentEpoch
+		out = p.persistEpoch(WriteAcceptedEpoch, newEpoch, out)
+	case newEpoch == p.acceptedEpoch:
+		// "We've already acked this epoch: don't count us, but do sync us."
+		epochField = -1
+		out = probe(out, ProbeAckEpochMinusOne)
+	default:
+		out = probe(out, ProbeEpochRejected)
+		return p.learnerLeave(now, fmt.Sprintf("Leaders epoch, %d is less than accepted epoch, %d", newEpoch, p.acceptedEpoch), out)
+	}
+	out = p.send(l.conn, Message{Type: ACKEPOCH, Zxid: l.lastLoggedZxid, Epoch: epochField}, out)
+	l.newEpoch = newEpoch
+	l.phase = lnAwaitSyncStart
+	return p.setZab(SYNCHRONIZATION, out)
+}
+
+// receiveSyncStart is the first read of syncWithLeader (spec §6.4): DIFF, SNAP or TRUNC.
+func (p *QuorumPeer) receiveSyncStart(now Time, m Message, out []Effect) []Effect {
+	l := &p.learnr
+	switch m.Type {
+	case DIFFPKT:
+		l.mode = DIFF
+	case SNAPPKT:
+		l.mode = SNAP
+		p.db = m.Txns
+		p.lastProcessedZxid = m.Zxid
+		l.snapshotNeeded = true
+	case TRUNCPKT:
+		l.mode = TRUNC
+		if m.Zxid < p.disk.LogStart-1 && m.Zxid < p.disk.SnapshotZxid {
+			return p.exit("Not able to truncate the log "+m.Zxid.String(), out)
+		}
+		out = p.persist(DiskWrite{Kind: WriteTruncate, Zxid: m.Zxid}, out)
+		p.db = p.disk.Txns
+		p.lastProcessedZxid = m.Zxid
+		l.snapshotNeeded = true
+	default:
+		return p.exit("Got unexpected packet from leader: "+m.Type.String()+", exiting ... ", out)
+	}
+	l.writeToTxnLog = !l.snapshotNeeded
+	l.phase = lnSyncing
+	return out
+}
+
+// receiveSyncPacket is syncWithLeader's loop after the first packet (spec §6.4).
+func (p *QuorumPeer) receiveSyncPacket(now Time, m Message, out []Effect) []Effect {
+	l := &p.learnr
+	switch m.Type {
+	case PROPOSAL:
+		if l.lastProposal != 0 && m.Zxid != l.lastProposal+1 && m.Zxid.Epoch() <= l.lastProposal.Epoch() {
+			return p.learnerLeave(now, fmt.Sprintf("Got zxid %s expected %s", m.Zxid, l.lastProposal+1), out)
+		}
+		l.lastProposal = m.Zxid
+		l.packetsNotLogged = append(l.packetsNotLogged, m.Zxid)
+	case COMMIT:
+		if l.writeToTxnLog {
+			l.packetsCommitted = append(l.packetsCommitted, m.Zxid)
+			return out
+		}
+		if len(l.packetsNotLogged) == 0 {
+			return p.learnerLeave(now, "NullPointerException: COMMIT with no pending proposal", out)
+		}
+		if l.packetsNotLogged[0] == m.Zxid {
+			p.applyTxn(m.Zxid)
+			l.packetsNotLogged = l.packetsNotLogged[1:]
+		}
+	case NEWLEADER:
+		if l.phase == lnSyncing {
+			return p.receiveNewLeader(m, out)
+		}
+	case UPTODATE:
+		return p.receiveUptodate(now, out)
+	}
+	return out
+}
+
+func (p *QuorumPeer) applyTxn(z Zxid) {
+	p.db = appendCopy(p.db, z)
+	p.lastProcessedZxid = max(p.lastProcessedZxid, z)
+}
+
+// receiveNewLeader persists the synced history and then currentEpoch, and only then ACKs
+// (spec §2.4 learner step 5). The updatingEpoch marker brackets the writes so that a crash
+// between the history and the epoch can be recovered at load (ZOOKEEPER-1653).
+func (p *QuorumPeer) receiveNewLeader(m Message, out []Effect) []Effect {
+	l := &p.learnr
+	l.newLeaderSeen = true
+	follower := p.state == FOLLOWING
+	marker := !p.cfg.Knobs.SnapshotBeforeEpochNoMarker && (l.snapshotNeeded || (follower && len(l.packetsCommitted) > 0))
+	if marker {
+		out = p.persist(DiskWrite{Kind: WriteUpdatingEpochMarker}, out)
+	}
+	if l.snapshotNeeded {
+		out = p.persist(DiskWrite{Kind: WriteSnapshot, Txns: p.db, Zxid: p.lastProcessedZxid}, out)
+	}
+	l.writeToTxnLog = true
+	if follower && len(l.packetsCommitted) > 0 {
+		out = p.logCommitted(out)
+	}
+	if !p.cfg.Knobs.CurrentEpochOnUptodate {
+		out = p.persistEpoch(WriteCurrentEpoch, l.newEpoch, out)
+	}
+	if marker {
+		out = p.persist(DiskWrite{Kind: WriteClearUpdatingEpochMarker}, out)
+	}
+	l.syncLimitReads = true
+	out = p.armRead(out)
+	out = p.send(l.conn, Message{Type: ACK, Zxid: MakeZxid(l.newEpoch, 0)}, out)
+	l.phase = lnAwaitUptodate
+	return out
+}
+
+// logCommitted appends and fsyncs every committed txn whose proposal heads packetsNotLogged
+// (ZOOKEEPER-3911/4394), applying each to memory.
+func (p *QuorumPeer) logCommitted(out []Effect) []Effect {
+	l := &p.learnr
+	var logged []Zxid
+	for _, z := range l.packetsCommitted {
+		if len(l.packetsNotLogged) == 0 || l.packetsNotLogged[0] != z {
+			continue // "Committing 0x..., but next proposal is ..."
+		}
+		l.packetsNotLogged = l.packetsNotLogged[1:]
+		logged = append(logged, z)
+		p.applyTxn(z)
+	}
+	l.packetsCommitted = l.packetsCommitted[:0]
+	if len(logged) == 0 {
+		return out
+	}
+	return p.persist(DiskWrite{Kind: WriteTxns, Txns: logged, Zxid: lastZxid(logged)}, out)
+}
+
+// receiveUptodate ends syncWithLeader (spec §6.4): ACK, start serving, updateElectionVote, and
+// hand what is left to the logging pipeline. A pre-1.0 leader (no NEWLEADER seen) gets the
+// snapshot and currentEpoch written now; so does every leader under CurrentEpochOnUptodate.
+func (p *QuorumPeer) receiveUptodate(now Time, out []Effect) []Effect {
+	l := &p.learnr
+	if !l.newLeaderSeen {
+		out = p.persist(DiskWrite{Kind: WriteSnapshot, Txns: p.db, Zxid: p.lastProcessedZxid}, out)
+		out = p.persistEpoch(WriteCurrentEpoch, l.newEpoch, out)
+	} else if p.cfg.Knobs.CurrentEpochOnUptodate {
+		out = p.persistEpoch(WriteCurrentEpoch, l.newEpoch, out)
+	}
+	out = p.send(l.conn, Message{Type: ACK, Zxid: MakeZxid(l.newEpoch, 0)}, out)
+	p.peerEpoch = l.newEpoch
+	if p.state == OBSERVING {
+		out = p.logCommitted(out)
+	} else if len(l.packetsNotLogged) > 0 {
+		for _, z := range l.packetsNotLogged {
+			p.applyTxn(z)
+		}
+		out = p.persist(DiskWrite{Kind: WriteTxns, Txns: appendCopy(nil, l.packetsNotLogged...), Zxid: lastZxid(l.packetsNotLogged)}, out)
+		l.packetsNotLogged = l.packetsNotLogged[:0]
+	}
+	l.phase = lnBroadcast
+	out = p.setZab(BROADCAST, out)
+	return note(out, Note{Kind: NoteSynced, Peer: l.leader, Epoch: l.newEpoch})
+}
+
+// learnerLeave ends followLeader/observeLeader: close the socket, Learner.shutdown, LOOKING.
+// After a SNAP that never reached NEWLEADER the in-memory database is reloaded from disk;
+// otherwise it is kept as it is (spec §6.1 MARK).
+func (p *QuorumPeer) learnerLeave(now Time, reason string, out []Effect) []Effect {
+	l := &p.learnr
+	out = note(out, Note{Kind: NoteLearnerLeft, Peer: l.leader, Reason: reason})
+	if l.conn != 0 {
+		out = append(out, Effect{Kind: EffectClose, Conn: l.conn})
+	}
+	if l.mode == SNAP && !l.newLeaderSeen {
+		p.db = p.disk.Txns
+		p.lastProcessedZxid = p.disk.LastZxid()
+	}
+	return p.becomeLooking(now, out)
+}
+
+// exit is ServiceUtils.requestSystemExit(QUORUM_PACKET_ERROR): the process dies.
+func (p *QuorumPeer) exit(reason string, out []Effect) []Effect {
+	out = note(out, Note{Kind: NoteLearnerLeft, Peer: p.learnr.leader, Reason: "exit: " + reason})
+	return append(out, Effect{Kind: EffectExit})
+}

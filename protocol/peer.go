@@ -1,0 +1,227 @@
+package protocol
+
+import (
+	"fmt"
+	"time"
+)
+
+// QuorumPeer is one ZooKeeper server (QuorumPeer.java): its role, its in-memory database and
+// epochs, and the state of the role it plays. Step is the only method that changes it.
+type QuorumPeer struct {
+	cfg         *Config
+	id          ServerID
+	learnerType LearnerType
+
+	state ServerState
+	zab   ZabState
+
+	// In-memory copies of the epoch files (QuorumPeer.acceptedEpoch/currentEpoch).
+	acceptedEpoch Epoch
+	currentEpoch  Epoch
+	// The in-memory database: applied history and dataTree.lastProcessedZxid.
+	db                []Zxid
+	lastProcessedZxid Zxid
+	// disk mirrors what this process has made durable (the world holds the real disk and
+	// hands it back when a write fails). Learner.shutdown reloads from it after a failed SNAP.
+	disk Disk
+	// peerEpoch is the epoch this server would report in an election vote
+	// (QuorumPeer.updateElectionVote).
+	peerEpoch Epoch
+
+	startWrites []DiskWrite
+	timerGen    uint32
+	electionGen uint32
+
+	lead   leaderState
+	learnr learnerState
+}
+
+// NewQuorumPeer rebuilds a server from its disk alone (QuorumPeer.start + loadDataBase). It
+// returns a *LoadError when ZooKeeper refuses to start (spec §2.3). cfg must outlive the peer.
+func NewQuorumPeer(cfg *Config, id ServerID, disk Disk) (*QuorumPeer, error) {
+	if !cfg.IsMember(id) {
+		return nil, &LoadError{Reason: fmt.Sprintf("My id %d not in the peer list", id)}
+	}
+	loaded, writes, err := LoadDataBase(disk)
+	if err != nil {
+		return nil, err
+	}
+	t, _ := cfg.typeOf(id)
+	p := &QuorumPeer{
+		cfg:               cfg,
+		id:                id,
+		learnerType:       t,
+		acceptedEpoch:     loaded.AcceptedEpoch,
+		currentEpoch:      loaded.CurrentEpoch,
+		db:                loaded.Txns,
+		lastProcessedZxid: loaded.LastZxid(),
+		disk:              loaded,
+		peerEpoch:         loaded.CurrentEpoch,
+		startWrites:       writes,
+	}
+	p.lead.epoch = -1
+	return p, nil
+}
+
+// ID returns the peer's sid.
+func (p *QuorumPeer) ID() ServerID { return p.id }
+
+// Step is the only door in. It handles what every role shares (start, write failures) and
+// dispatches the rest to the current role: stepLooking, stepLeading, stepFollowing (which also
+// serves OBSERVING). Effects are appended to out, which is returned.
+func (p *QuorumPeer) Step(in Input, out []Effect) []Effect {
+	switch in.Kind {
+	case InputStart:
+		return p.start(in, out)
+	case InputWriteFailed:
+		return p.writeFailed(in, out)
+	}
+	switch p.state {
+	case LOOKING:
+		return p.stepLooking(in, out)
+	case LEADING:
+		return p.stepLeading(in, out)
+	default:
+		return p.stepLearner(in, out)
+	}
+}
+
+func (p *QuorumPeer) start(in Input, out []Effect) []Effect {
+	for _, w := range p.startWrites {
+		out = append(out, Effect{Kind: EffectPersist, Write: w})
+		if w.Kind == WriteCurrentEpoch && w.Prev >= 0 {
+			out = append(out, Effect{Kind: EffectProbe, Probe: ProbeUpdatingEpochRecovery})
+		}
+	}
+	p.startWrites = nil
+	return p.becomeLooking(in.Now, out)
+}
+
+// writeFailed handles an IOException from a durable write: the role exits and the server goes
+// back to LOOKING (spec §7). With EpochMemoryBeforeFile the in-memory epoch keeps the value
+// the file never got (ZOOKEEPER-2307).
+func (p *QuorumPeer) writeFailed(in Input, out []Effect) []Effect {
+	out = append(out, Effect{Kind: EffectProbe, Probe: ProbeWriteFailed})
+	p.disk = in.Disk
+	if !p.cfg.Knobs.EpochMemoryBeforeFile {
+		p.acceptedEpoch = in.Disk.AcceptedEpoch
+		p.currentEpoch = in.Disk.CurrentEpoch
+	}
+	reason := "IOException writing " + in.Write.Kind.String()
+	switch p.state {
+	case LEADING:
+		return p.leaderShutdown(in.Now, "Forcing shutdown: "+reason, out)
+	case FOLLOWING, OBSERVING:
+		return p.learnerLeave(in.Now, reason, out)
+	}
+	return p.becomeLooking(in.Now, out)
+}
+
+// persistEpoch emits the write of an epoch file. ZooKeeper (since ZOOKEEPER-2307) updates the
+// in-memory copy only after the file write succeeds; the model updates it now and undoes it
+// in writeFailed, which is the same thing seen from outside.
+func (p *QuorumPeer) persistEpoch(kind WriteKind, e Epoch, out []Effect) []Effect {
+	w := DiskWrite{Kind: kind, Epoch: e}
+	if kind == WriteAcceptedEpoch {
+		w.Prev = p.acceptedEpoch
+		p.acceptedEpoch = e
+	} else {
+		w.Prev = p.currentEpoch
+		p.currentEpoch = e
+	}
+	return p.persist(w, out)
+}
+
+func (p *QuorumPeer) persist(w DiskWrite, out []Effect) []Effect {
+	p.disk.Apply(w)
+	return append(out, Effect{Kind: EffectPersist, Write: w})
+}
+
+func (p *QuorumPeer) setState(s ServerState, z ZabState, out []Effect) []Effect {
+	p.state, p.zab = s, z
+	return append(out, Effect{Kind: EffectState, State: s, Zab: z})
+}
+
+func (p *QuorumPeer) setZab(z ZabState, out []Effect) []Effect {
+	p.zab = z
+	return append(out, Effect{Kind: EffectState, State: p.state, Zab: z})
+}
+
+// newTimer issues a fresh generation for a timer and arms it.
+func (p *QuorumPeer) newTimer(kind TimerKind, conn ConnID, after, jitter time.Duration, out []Effect) (uint32, []Effect) {
+	p.timerGen++
+	id := TimerID{Kind: kind, Conn: conn, Gen: p.timerGen}
+	return p.timerGen, append(out, Effect{Kind: EffectSetTimer, Timer: id, After: after, Jitter: jitter})
+}
+
+func note(out []Effect, n Note) []Effect { return append(out, Effect{Kind: EffectNote, Note: n}) }
+
+func probe(out []Effect, pr Probe) []Effect { return append(out, Effect{Kind: EffectProbe, Probe: pr}) }
+
+// becomeLooking is QuorumPeer.setPeerState(LOOKING) followed by the next lookForLeader. Role
+// state is cleared here and only here.
+func (p *QuorumPeer) becomeLooking(now Time, out []Effect) []Effect {
+	wasObserver := p.state == OBSERVING
+	p.lead.reset()
+	p.learnr.reset()
+	out = p.setState(LOOKING, ELECTION, out)
+	return p.lookForLeader(now, wasObserver, out)
+}
+
+// View is a read-only snapshot of a peer, by value, for the checker and the report.
+type View struct {
+	ID            ServerID
+	Type          LearnerType
+	State         ServerState
+	Zab           ZabState
+	Leader        ServerID // the leader it leads or follows; -1 when LOOKING
+	Epoch         Epoch    // leader: proposed/established epoch; learner: the leader's epoch; -1 if none
+	AcceptedEpoch Epoch    // in memory
+	CurrentEpoch  Epoch    // in memory
+	LastZxid      Zxid     // dataTree.lastProcessedZxid
+	PeerEpoch     Epoch
+	Synced        bool // learner: processed UPTODATE; leader: in BROADCAST
+	Listening     bool // accepting learner connections
+}
+
+// View returns the peer's observable state without allocating.
+func (p *QuorumPeer) View() View {
+	v := View{ID: p.id, Type: p.learnerType, State: p.state, Zab: p.zab, Leader: -1, Epoch: -1,
+		AcceptedEpoch: p.acceptedEpoch, CurrentEpoch: p.currentEpoch, LastZxid: p.lastProcessedZxid,
+		PeerEpoch: p.peerEpoch}
+	switch p.state {
+	case LEADING:
+		v.Leader = p.id
+		v.Epoch = p.lead.epoch
+		v.Synced = p.zab == BROADCAST
+		v.Listening = true
+	case FOLLOWING, OBSERVING:
+		v.Leader = p.learnr.leader
+		v.Epoch = p.learnr.newEpoch
+		v.Synced = p.learnr.phase == lnBroadcast
+	}
+	return v
+}
+
+// HandlerView is a read-only view of one LearnerHandler of a leader.
+type HandlerView struct {
+	Conn     ConnID
+	Sid      ServerID
+	Type     LearnerType
+	Phase    string
+	SyncMode SyncMode
+}
+
+// VisitHandlers calls f for each live LearnerHandler, in accept order, without allocating.
+func (p *QuorumPeer) VisitHandlers(f func(HandlerView)) {
+	if p.state != LEADING {
+		return
+	}
+	for i := range p.lead.handlers {
+		h := &p.lead.handlers[i]
+		if h.state == hDead {
+			continue
+		}
+		f(HandlerView{Conn: h.conn, Sid: h.sid, Type: h.learnerType, Phase: h.state.String(), SyncMode: h.syncMode})
+	}
+}

@@ -1,0 +1,46 @@
+package protocol
+
+import "strconv"
+
+// Probe marks a rare branch of the protocol. A sweep counts how often each was reached, and a
+// test fails when a sweep of fixed size never reaches one (FoundationDB's "must be hit").
+type Probe uint8
+
+// Probes on the protocol's rare branches. The world adds its own (crash between two writes).
+const (
+	ProbeSyncDIFF               Probe = iota + 1 // syncFollower chose DIFF
+	ProbeSyncTRUNC                               // syncFollower chose TRUNC
+	ProbeSyncSNAP                                // syncFollower chose SNAP
+	ProbeLeaderEpochTimeout                      // the leader's own getEpochToPropose timed out
+	ProbeLeaderEpochAckTimeout                   // the leader's own waitForEpochAck timed out
+	ProbeLeaderNewLeaderTimeout                  // the leader's own waitForNewLeaderAck timed out
+	ProbeFollowerAhead                           // "Follower is ahead of the leader"
+	ProbeAckEpochMinusOne                        // a learner answered LEADERINFO with -1
+	ProbeEpochRejected                           // "Leaders epoch, X is less than accepted epoch, Y"
+	ProbeObserverRegistered                      // a handler read OBSERVERINFO
+	ProbeLateJoiner                              // a learner registered after the epoch was decided
+	ProbeTickQuorumLost                          // "Not sufficient followers synced"
+	ProbeConnectRetry                            // a learner retried connecting
+	ProbeWriteFailed                             // a durable write failed (IOException)
+	ProbeUpdatingEpochRecovery                   // load recovered currentEpoch from a marker or tmp file
+	ProbeCrashBetweenWrites                      // the world crashed a server between two effects of a step
+	ProbeCount                                   // number of probes + 1
+)
+
+var probeNames = [...]string{
+	ProbeSyncDIFF: "sync-DIFF", ProbeSyncTRUNC: "sync-TRUNC", ProbeSyncSNAP: "sync-SNAP",
+	ProbeLeaderEpochTimeout: "leader-timeout-epoch", ProbeLeaderEpochAckTimeout: "leader-timeout-epoch-ack",
+	ProbeLeaderNewLeaderTimeout: "leader-timeout-newleader-ack", ProbeFollowerAhead: "follower-ahead",
+	ProbeAckEpochMinusOne: "ackepoch-minus-one", ProbeEpochRejected: "epoch-rejected-by-learner",
+	ProbeObserverRegistered: "observer-registered", ProbeLateJoiner: "late-joiner",
+	ProbeTickQuorumLost: "tick-quorum-lost", ProbeConnectRetry: "connect-retry",
+	ProbeWriteFailed: "write-failed", ProbeUpdatingEpochRecovery: "epoch-recovered-at-load",
+	ProbeCrashBetweenWrites: "crash-between-writes",
+}
+
+func (p Probe) String() string {
+	if int(p) < len(probeNames) && probeNames[p] != "" {
+		return probeNames[p]
+	}
+	return "Probe(" + strconv.Itoa(int(p)) + ")"
+}

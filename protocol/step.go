@@ -1,0 +1,236 @@
+package protocol
+
+import (
+	"strconv"
+	"time"
+)
+
+// ConnID names one TCP connection between a learner and a leader's learner port. The world
+// assigns them; the protocol only compares them.
+type ConnID uint32
+
+// InputKind says what happened to a peer.
+type InputKind uint8
+
+// Inputs a peer can be stepped with.
+const (
+	// InputStart: the process starts (first boot or restart after a crash).
+	InputStart InputKind = iota + 1
+	// InputMessage: Msg arrived on Conn, sent by From.
+	InputMessage
+	// InputTimer: a timer this peer set has fired.
+	InputTimer
+	// InputConnected: the connect this peer asked for (to From) succeeded as Conn.
+	InputConnected
+	// InputConnectFailed: the connect this peer asked for was refused or timed out.
+	InputConnectFailed
+	// InputAccepted: a learner connected to this peer's learner port as Conn.
+	InputAccepted
+	// InputClosed: Conn was closed by the other side or broken by the network.
+	InputClosed
+	// InputWriteFailed: the durable write Write failed with an IOException; the effects
+	// emitted after it in the same step were not applied. Disk is the disk as it is now.
+	InputWriteFailed
+)
+
+var inputNames = [...]string{InputStart: "start", InputMessage: "recv", InputTimer: "timer",
+	InputConnected: "connected", InputConnectFailed: "connect-failed", InputAccepted: "accepted",
+	InputClosed: "closed", InputWriteFailed: "write-failed"}
+
+func (k InputKind) String() string {
+	if int(k) < len(inputNames) && inputNames[k] != "" {
+		return inputNames[k]
+	}
+	return "InputKind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// TimerKind says which of a peer's waits a timer belongs to.
+type TimerKind uint8
+
+// Timers. Each Java wait with a deadline becomes one of these (spec §9.3).
+const (
+	TimerElection            TimerKind = iota + 1 // the election component's timer
+	TimerLeaderSelfRegister                       // lead(): acceptor started, getEpochToPropose not yet called
+	TimerLeaderWait                               // the leader's own deadline in its current wait
+	TimerLeaderTick                               // lead()'s tickTime/2 loop
+	TimerHandler                                  // a LearnerHandler's read timeout or wait deadline
+	TimerLearnerRead                              // the learner socket's read timeout
+	TimerLearnerConnectRetry                      // the 100 ms sleep between connect tries
+)
+
+var timerNames = [...]string{TimerElection: "election", TimerLeaderSelfRegister: "lead-self-register",
+	TimerLeaderWait: "leader-wait", TimerLeaderTick: "leader-tick", TimerHandler: "handler",
+	TimerLearnerRead: "learner-read", TimerLearnerConnectRetry: "connect-retry"}
+
+func (k TimerKind) String() string {
+	if int(k) < len(timerNames) && timerNames[k] != "" {
+		return timerNames[k]
+	}
+	return "TimerKind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// TimerID identifies one armed timer. A peer re-arms a wait by issuing a new generation; a
+// timer whose generation is no longer current is stale and ignored, so no cancel is needed.
+type TimerID struct {
+	Kind TimerKind
+	Conn ConnID
+	Gen  uint32
+}
+
+// Input is one thing that happened to a peer, at virtual time Now.
+type Input struct {
+	Kind  InputKind
+	Now   Time
+	From  ServerID
+	Conn  ConnID
+	Msg   Message
+	Timer TimerID
+	Write DiskWrite
+	Disk  Disk
+}
+
+// EffectKind says what a peer wants done.
+type EffectKind uint8
+
+// Effects. The world applies them in the order emitted; see Effect.
+const (
+	EffectSend     EffectKind = iota + 1 // send Msg on Conn
+	EffectConnect                        // open a connection to To's learner port, giving up after After
+	EffectClose                          // close Conn
+	EffectSetTimer                       // fire Timer after After plus a world-chosen jitter in [0, Jitter]
+	EffectPersist                        // make Write durable
+	EffectState                          // the peer's ServerState or ZabState changed (State, Zab)
+	EffectListen                         // start (Listen) or stop accepting learner connections
+	EffectNote                           // a protocol fact for the trace and the checker
+	EffectProbe                          // a rare branch was reached
+	EffectExit                           // the process exits (ExitCode QUORUM_PACKET_ERROR)
+)
+
+var effectNames = [...]string{EffectSend: "send", EffectConnect: "connect", EffectClose: "close",
+	EffectSetTimer: "set-timer", EffectPersist: "persist", EffectState: "state", EffectListen: "listen",
+	EffectNote: "note", EffectProbe: "probe", EffectExit: "exit"}
+
+func (k EffectKind) String() string {
+	if int(k) < len(effectNames) && effectNames[k] != "" {
+		return effectNames[k]
+	}
+	return "EffectKind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// Effect is one thing a peer wants done.
+//
+// Contract, as etcd documents Ready: effects are applied strictly in the order emitted. An
+// EffectPersist is durable BEFORE any later effect of the same step happens, so a Send that
+// follows a Persist can rely on it (ZooKeeper writes acceptedEpoch before ACKEPOCH, and the
+// NEWLEADER history and currentEpoch before the NEWLEADER ACK: spec §2.4). If a Persist fails,
+// the world drops every later effect of the step and steps the peer with InputWriteFailed. A
+// crash may fall between any two effects; everything after the crash point is lost.
+type Effect struct {
+	Kind   EffectKind
+	State  ServerState
+	Zab    ZabState
+	Listen bool
+	To     ServerID
+	Conn   ConnID
+	Timer  TimerID
+	After  time.Duration
+	Jitter time.Duration
+	Msg    Message
+	Write  DiskWrite
+	Note   Note
+	Probe  Probe
+}
+
+// NoteKind names a protocol fact the checker and the trace rely on.
+type NoteKind uint8
+
+// Notes.
+const (
+	// NoteEpochDecided: getEpochToPropose decided Epoch; Sids is connectingFollowers.
+	NoteEpochDecided NoteKind = iota + 1
+	// NoteEpochAcked: waitForEpochAck reached its quorum; Sids is electingFollowers.
+	NoteEpochAcked
+	// NoteNewLeaderQuorum: waitForNewLeaderAck reached its quorum; Sids is the ack set.
+	NoteNewLeaderQuorum
+	// NoteSyncChosen: syncFollower chose Mode for learner Peer (zxid Zxid, peer's last PeerZxid).
+	NoteSyncChosen
+	// NoteTickSynced: the leader's tick check counted Sids as synced (Reason "ok" or "lost").
+	NoteTickSynced
+	// NoteLeaderShutdown: Leader.shutdown(Reason).
+	NoteLeaderShutdown
+	// NoteHandlerEnded: the LearnerHandler for Peer ended (Reason).
+	NoteHandlerEnded
+	// NoteLearnerLeft: the learner left its leader (Reason) and goes LOOKING.
+	NoteLearnerLeft
+	// NoteSynced: the learner processed UPTODATE from leader Peer in Epoch.
+	NoteSynced
+	// NoteRegistered: a LearnerHandler read FOLLOWERINFO/OBSERVERINFO from Peer.
+	NoteRegistered
+)
+
+var noteNames = [...]string{NoteEpochDecided: "epoch-decided", NoteEpochAcked: "epoch-acked",
+	NoteNewLeaderQuorum: "newleader-quorum", NoteSyncChosen: "sync", NoteTickSynced: "tick",
+	NoteLeaderShutdown: "leader-shutdown", NoteHandlerEnded: "handler-ended", NoteLearnerLeft: "learner-left",
+	NoteSynced: "uptodate", NoteRegistered: "registered"}
+
+func (k NoteKind) String() string {
+	if int(k) < len(noteNames) && noteNames[k] != "" {
+		return noteNames[k]
+	}
+	return "NoteKind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// Note is a protocol fact: which quorum decided, which sync mode was chosen, why a role ended.
+type Note struct {
+	Kind     NoteKind
+	Mode     SyncMode
+	Epoch    Epoch
+	Peer     ServerID
+	Zxid     Zxid
+	PeerZxid Zxid
+	Sids     []ServerID
+	Reason   string
+}
+
+// AppendText appends the note's text form.
+func (n Note) AppendText(b []byte) []byte {
+	b = append(b, n.Kind.String()...)
+	switch n.Kind {
+	case NoteEpochDecided, NoteEpochAcked, NoteNewLeaderQuorum:
+		b = append(b, " epoch="...)
+		b = strconv.AppendInt(b, int64(n.Epoch), 10)
+		b = appendSids(append(b, " sids="...), n.Sids)
+	case NoteTickSynced:
+		b = appendSids(append(b, " sids="...), n.Sids)
+		b = append(append(b, ' '), n.Reason...)
+	case NoteSyncChosen:
+		b = append(b, " peer="...)
+		b = strconv.AppendInt(b, int64(n.Peer), 10)
+		b = append(append(b, ' '), n.Mode.String()...)
+		b = append(append(b, ' '), n.Zxid.String()...)
+		b = append(append(b, " peerLast="...), n.PeerZxid.String()...)
+	case NoteSynced, NoteRegistered:
+		b = append(b, " peer="...)
+		b = strconv.AppendInt(b, int64(n.Peer), 10)
+		b = append(b, " epoch="...)
+		b = strconv.AppendInt(b, int64(n.Epoch), 10)
+	case NoteHandlerEnded:
+		b = append(b, " peer="...)
+		b = strconv.AppendInt(b, int64(n.Peer), 10)
+		b = append(append(b, ": "...), n.Reason...)
+	default:
+		b = append(append(b, ": "...), n.Reason...)
+	}
+	return b
+}
+
+func appendSids(b []byte, sids []ServerID) []byte {
+	b = append(b, '[')
+	for i, s := range sids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, int64(s), 10)
+	}
+	return append(b, ']')
+}

@@ -1,0 +1,113 @@
+package protocol
+
+// SyncPlan is what LearnerHandler.syncFollower queues for one learner before NEWLEADER.
+type SyncPlan struct {
+	Mode SyncMode
+	// Zxid is the zxid of the DIFF or TRUNC packet, or of the SNAP (the leader's
+	// lastProcessedZxid).
+	Zxid Zxid
+	// Proposals are sent as PROPOSAL, COMMIT pairs after the DIFF or TRUNC. A sub-slice of the
+	// leader's history; never modified.
+	Proposals []Zxid
+}
+
+// SyncFollower is LearnerHandler.syncFollower with queueCommittedProposals (spec §5.6): the
+// DIFF / TRUNC / SNAP choice for a learner whose last zxid is peerLastZxid. history is the
+// leader's applied history (after a restart every logged txn counts as committed), of which
+// the last commitLogCount form the in-memory committedLog; the on-disk txn log reaches back
+// to logStart. The snapshotSizeFactor limit on reading the txn log is not modelled: the log is
+// always small enough to read.
+func SyncFollower(peerLastZxid Zxid, history []Zxid, lastProcessedZxid Zxid, commitLogCount int, logStart Zxid) SyncPlan {
+	committed := history
+	if len(committed) > commitLogCount {
+		committed = committed[len(committed)-commitLogCount:]
+	}
+	minCommitted, maxCommitted := lastProcessedZxid, lastProcessedZxid
+	if len(committed) > 0 {
+		minCommitted, maxCommitted = committed[0], committed[len(committed)-1]
+	}
+	isPeerNewEpochZxid := peerLastZxid.Counter() == 0
+	snap := SyncPlan{Mode: SNAP, Zxid: lastProcessedZxid}
+
+	switch {
+	case peerLastZxid == lastProcessedZxid:
+		return SyncPlan{Mode: DIFF, Zxid: peerLastZxid}
+	case peerLastZxid > maxCommitted && !isPeerNewEpochZxid:
+		return SyncPlan{Mode: TRUNC, Zxid: maxCommitted}
+	case minCommitted <= peerLastZxid && peerLastZxid <= maxCommitted:
+		if plan, ok := queueCommittedProposals(committed, peerLastZxid, maxCommitted, maxCommitted); ok {
+			return plan
+		}
+		return snap // "Unhandled scenario for peer ... fall back to use snapshot"
+	case peerLastZxid < minCommitted:
+		// getProposalsFromTxnLog: usable only if the on-disk log holds peerLastZxid itself.
+		i := indexOf(history, peerLastZxid)
+		if i < 0 || peerLastZxid < logStart {
+			return snap
+		}
+		if plan, ok := queueCommittedProposals(history[i:], peerLastZxid, maxCommitted, maxCommitted); ok {
+			return plan
+		}
+	}
+	return snap
+}
+
+// queueCommittedProposals walks log (spec §5.6 "Walk"). ok is false when the walk queued no
+// DIFF or TRUNC (the caller falls back to SNAP).
+func queueCommittedProposals(log []Zxid, peerLastZxid, maxZxid, lastCommittedZxid Zxid) (SyncPlan, bool) {
+	isPeerNewEpochZxid := peerLastZxid.Counter() == 0
+	var plan SyncPlan
+	needOpPacket := true
+	prev := Zxid(-1)
+	first := -1 // index in log of the first PROPOSAL to send
+	end := len(log)
+	for i, p := range log {
+		if p > maxZxid {
+			end = i
+			break
+		}
+		if p < peerLastZxid {
+			prev = p
+			continue
+		}
+		if needOpPacket {
+			switch {
+			case p == peerLastZxid:
+				plan = SyncPlan{Mode: DIFF, Zxid: lastCommittedZxid}
+				needOpPacket = false
+				continue // the peer has p already
+			case isPeerNewEpochZxid:
+				plan = SyncPlan{Mode: DIFF, Zxid: lastCommittedZxid}
+				needOpPacket = false
+			default:
+				if p.Epoch() != peerLastZxid.Epoch() {
+					return SyncPlan{}, false // "Cannot send TRUNC to peer ... different epoch"
+				}
+				plan = SyncPlan{Mode: TRUNC, Zxid: prev}
+				needOpPacket = false
+			}
+		}
+		if first < 0 {
+			first = i
+		}
+	}
+	if needOpPacket && isPeerNewEpochZxid {
+		return SyncPlan{Mode: DIFF, Zxid: lastCommittedZxid}, true
+	}
+	if needOpPacket {
+		return SyncPlan{}, false
+	}
+	if first >= 0 && first < end {
+		plan.Proposals = log[first:end:end]
+	}
+	return plan, true
+}
+
+func indexOf(s []Zxid, z Zxid) int {
+	for i, x := range s {
+		if x == z {
+			return i
+		}
+	}
+	return -1
+}

@@ -1,0 +1,169 @@
+// Package protocol models ZooKeeper's quorum start-up (leader activation: discovery and
+// synchronization, spec §5 and §6) as a pure state machine. A QuorumPeer takes one Input at a
+// time through Step and returns Effects; it never reads a clock, draws a random number, starts a
+// goroutine or touches a disk. Names follow ZooKeeper's Java code so that a reader who knows
+// Leader.java, LearnerHandler.java and Learner.java finds each counterpart by name.
+package protocol
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// ServerID is a server's myid (sid).
+type ServerID int64
+
+// Epoch is a ZAB epoch. -1 means "unknown" or "file missing", as in ZooKeeper.
+type Epoch int64
+
+// Zxid is a ZooKeeper transaction id: epoch<<32 | counter (spec §3).
+type Zxid int64
+
+// Time is virtual time in nanoseconds since the start of a run.
+type Time int64
+
+// MakeZxid builds epoch<<32 | counter (ZxidUtils.makeZxid).
+func MakeZxid(e Epoch, counter uint32) Zxid { return Zxid(int64(e)<<32 | int64(counter)) }
+
+// Epoch returns zxid>>32 (ZxidUtils.getEpochFromZxid); -1 stays -1.
+func (z Zxid) Epoch() Epoch { return Epoch(int64(z) >> 32) }
+
+// Counter returns the low 32 bits (ZxidUtils.getCounterFromZxid).
+func (z Zxid) Counter() uint32 { return uint32(int64(z) & 0xffffffff) }
+
+// String prints a zxid as ZooKeeper logs it: 0x followed by hex.
+func (z Zxid) String() string {
+	if z < 0 {
+		return strconv.FormatInt(int64(z), 10)
+	}
+	return "0x" + strconv.FormatInt(int64(z), 16)
+}
+
+// Add returns t+d.
+func (t Time) Add(d time.Duration) Time { return t + Time(d) }
+
+// String prints virtual time in seconds with millisecond precision ("20.400s").
+func (t Time) String() string { return FormatTime(t) }
+
+// FormatTime prints virtual time as seconds with up to microsecond precision, trailing
+// zeros trimmed, and an "s" suffix: 0s, 1.2s, 20.0004s.
+func FormatTime(t Time) string {
+	neg := t < 0
+	if neg {
+		t = -t
+	}
+	sec := int64(t) / 1e9
+	us := (int64(t) % 1e9) / 1e3
+	s := strconv.FormatInt(sec, 10)
+	if us != 0 {
+		frac := fmt.Sprintf("%06d", us)
+		for frac[len(frac)-1] == '0' {
+			frac = frac[:len(frac)-1]
+		}
+		s += "." + frac
+	}
+	if neg {
+		s = "-" + s
+	}
+	return s + "s"
+}
+
+// ServerState is QuorumPeer.ServerState (spec §2.1).
+type ServerState uint8
+
+// The four server states, spelled as in QuorumPeer.ServerState.
+const (
+	LOOKING ServerState = iota
+	FOLLOWING
+	LEADING
+	OBSERVING
+)
+
+func (s ServerState) String() string {
+	switch s {
+	case LOOKING:
+		return "LOOKING"
+	case FOLLOWING:
+		return "FOLLOWING"
+	case LEADING:
+		return "LEADING"
+	case OBSERVING:
+		return "OBSERVING"
+	}
+	return "ServerState(" + strconv.Itoa(int(s)) + ")"
+}
+
+// ZabState is QuorumPeer.ZabState, the phase label ZooKeeper exposes for monitoring (spec §2.1).
+type ZabState uint8
+
+// Zab phases, spelled as in QuorumPeer.ZabState.
+const (
+	ELECTION ZabState = iota
+	DISCOVERY
+	SYNCHRONIZATION
+	BROADCAST
+)
+
+func (z ZabState) String() string {
+	switch z {
+	case ELECTION:
+		return "ELECTION"
+	case DISCOVERY:
+		return "DISCOVERY"
+	case SYNCHRONIZATION:
+		return "SYNCHRONIZATION"
+	case BROADCAST:
+		return "BROADCAST"
+	}
+	return "ZabState(" + strconv.Itoa(int(z)) + ")"
+}
+
+// LearnerType is QuorumPeer.LearnerType: voters are PARTICIPANTs.
+type LearnerType uint8
+
+// Learner types, spelled as in QuorumPeer.LearnerType.
+const (
+	PARTICIPANT LearnerType = iota
+	OBSERVER
+)
+
+func (t LearnerType) String() string {
+	if t == OBSERVER {
+		return "OBSERVER"
+	}
+	return "PARTICIPANT"
+}
+
+// SyncMode is QuorumPeer.SyncMode: how a learner was synchronized (spec §5.6).
+type SyncMode uint8
+
+// Sync modes, spelled as in QuorumPeer.SyncMode.
+const (
+	NONE SyncMode = iota
+	DIFF
+	SNAP
+	TRUNC
+)
+
+func (m SyncMode) String() string {
+	switch m {
+	case DIFF:
+		return "DIFF"
+	case SNAP:
+		return "SNAP"
+	case TRUNC:
+		return "TRUNC"
+	}
+	return "NONE"
+}
+
+// ParseSyncMode is the inverse of SyncMode.String.
+func ParseSyncMode(s string) (SyncMode, bool) {
+	for m := NONE; m <= TRUNC; m++ {
+		if m.String() == s {
+			return m, true
+		}
+	}
+	return NONE, false
+}

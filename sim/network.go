@@ -1,0 +1,172 @@
+package sim
+
+import (
+	"time"
+
+	"zabsim/protocol"
+)
+
+const never protocol.Time = -1
+
+// delay draws one one-way network delay.
+func (w *World) delay() time.Duration {
+	d := w.spec.Options.OneWayDelayMin
+	if j := w.spec.Options.OneWayDelayJitter; j > 0 {
+		d += time.Duration(w.netRand.Int64N(int64(j) + 1))
+	}
+	return d
+}
+
+// blocks reports whether partition f cuts messages from a to b.
+func blocks(f *Fault, a, b protocol.ServerID) bool {
+	ga, gb := -1, -1
+	for gi, g := range f.Groups {
+		for _, id := range g {
+			if id == a {
+				ga = gi
+			}
+			if id == b {
+				gb = gi
+			}
+		}
+	}
+	if ga < 0 || gb < 0 || ga == gb {
+		return false
+	}
+	return !f.OneWay || (ga == 0 && gb == 1)
+}
+
+// unblockedAt is the earliest time >= t at which no partition cuts a→b, or never.
+func (w *World) unblockedAt(a, b protocol.ServerID, t protocol.Time) protocol.Time {
+	for moved := true; moved; {
+		moved = false
+		for i := range w.spec.Faults {
+			f := &w.spec.Faults[i]
+			if f.Kind != FaultPartition || f.At > t || (f.Heal != 0 && t >= f.Heal) || !blocks(f, a, b) {
+				continue
+			}
+			if f.Heal == 0 {
+				return never
+			}
+			t, moved = f.Heal, true
+		}
+	}
+	return t
+}
+
+// arrival is when something sent now from end `from` of c reaches the other end. A partition
+// holds it until the heal, as TCP's retransmissions would, and FIFO order per direction is
+// kept. Partitions act on what is sent while they last; what is already on the wire arrives.
+func (w *World) arrival(c *conn, from int) protocol.Time {
+	a, b := w.servers[c.ends[from]].id, w.servers[c.ends[1-from]].id
+	t := w.unblockedAt(a, b, w.now)
+	if t == never {
+		return never
+	}
+	t = t.Add(w.delay())
+	if t <= c.lastArrive[from] {
+		t = c.lastArrive[from] + 1
+	}
+	c.lastArrive[from] = t
+	return t
+}
+
+func (w *World) lossy() bool {
+	r := w.spec.Options.MessageLossProbability
+	return r.Num > 0 && w.netRand.Uint32N(r.Den) < r.Num
+}
+
+// send puts msg on the wire from srv on connection id.
+func (w *World) send(srv int, id protocol.ConnID, msg protocol.Message) {
+	if id == 0 || int(id) >= len(w.conns) {
+		return
+	}
+	c := &w.conns[id]
+	end := w.endOf(c, srv)
+	if c.closed[end] || c.broken {
+		return
+	}
+	to := c.ends[1-end]
+	w.trace = TraceEvent{Kind: TrSend, Server: w.servers[srv].id, Peer: w.servers[to].id, Conn: id, Msg: msg}
+	w.emit(&w.trace)
+	if w.lossy() {
+		// As with TCP, a lost message breaks the connection: both ends see it reset.
+		w.trace.Kind = TrDrop
+		w.emit(&w.trace)
+		c.broken = true
+		w.closeEnd(id, end)
+		w.push(event{at: w.now.Add(w.delay()), kind: evFin, server: srv, inc: c.inc[end], conn: id})
+		c.closed[end] = false // the sender learns of the reset by the evFin above
+		return
+	}
+	if t := w.arrival(c, end); t != never {
+		w.push(event{at: t, kind: evDeliver, server: to, inc: c.inc[1-end], conn: id, msg: msg})
+	}
+}
+
+// close closes srv's end of connection id; the other end sees EOF after a network delay.
+func (w *World) close(srv int, id protocol.ConnID) {
+	if id == 0 || int(id) >= len(w.conns) {
+		return
+	}
+	c := &w.conns[id]
+	end := w.endOf(c, srv)
+	if c.closed[end] {
+		return
+	}
+	w.closeEnd(id, end)
+}
+
+// closeEnd marks one end closed and sends the FIN (or reset) to the other end, behind
+// whatever that end already sent.
+func (w *World) closeEnd(id protocol.ConnID, end int) {
+	c := &w.conns[id]
+	c.closed[end] = true
+	other := 1 - end
+	if c.closed[other] {
+		return
+	}
+	if t := w.arrival(c, end); t != never {
+		w.push(event{at: t, kind: evFin, server: c.ends[other], inc: c.inc[other], conn: id})
+	}
+}
+
+// connect starts a learner's connect to target's learner port; it fails after timeout if the
+// SYN cannot get through.
+func (w *World) connect(srv int, target protocol.ServerID, timeout time.Duration) {
+	ti := w.Index(target)
+	id := protocol.ConnID(len(w.conns))
+	w.conns = append(w.conns, conn{ends: [2]int{srv, ti}, inc: [2]uint32{w.servers[srv].inc, 0}})
+	c := &w.conns[id]
+	t := w.arrival(c, 0)
+	if t == never || t > w.now.Add(timeout) {
+		w.push(event{at: w.now.Add(timeout), kind: evConnectFailed, server: srv, inc: c.inc[0], conn: id})
+		return
+	}
+	w.push(event{at: t, kind: evConnectArrive, server: ti, conn: id})
+}
+
+// connectArrive: the SYN reaches the target. A server that is down or not leading refuses
+// (RST); a listening leader accepts and the learner sees the connection one delay later.
+func (w *World) connectArrive(ev event) {
+	c := &w.conns[ev.conn]
+	learner := c.ends[0]
+	if !w.servers[learner].up || w.servers[learner].inc != c.inc[0] {
+		return
+	}
+	tgt := &w.servers[ev.server]
+	if !tgt.up || !tgt.listening {
+		c.closed = [2]bool{true, true}
+		w.push(event{at: w.now.Add(w.delay()), kind: evConnectFailed, server: learner, inc: c.inc[0], conn: ev.conn})
+		return
+	}
+	c.inc[1] = tgt.inc
+	w.emitSimple(TrAccepted, ev.server, w.servers[learner].id, ev.conn, "")
+	w.step(ev.server, protocol.Input{Kind: protocol.InputAccepted, Now: w.now, Conn: ev.conn, From: w.servers[learner].id})
+	if c = &w.conns[ev.conn]; c.closed[1] {
+		return
+	}
+	if t := w.arrival(c, 1); t != never {
+		w.push(event{at: t, kind: evConnected, server: learner, inc: c.inc[0], conn: ev.conn})
+	}
+}

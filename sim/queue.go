@@ -1,0 +1,89 @@
+package sim
+
+import "zabsim/protocol"
+
+type eventKind uint8
+
+const (
+	evStart         eventKind = iota + 1 // start or restart a server
+	evDeliver                            // a message arrives at one end of a connection
+	evFin                                // the other end closed or reset the connection
+	evTimer                              // a peer's timer fires
+	evConnectArrive                      // a SYN reaches the target's learner port
+	evConnected                          // the SYN-ACK reaches the learner
+	evConnectFailed                      // the connect was refused or timed out
+	evFault                              // a scheduled fault happens
+)
+
+// event is one entry of the queue. inc is the incarnation of the server it is for: events
+// meant for a process that has since crashed are dropped.
+type event struct {
+	at     protocol.Time
+	seq    uint64
+	kind   eventKind
+	server int // index into World.servers
+	inc    uint32
+	conn   protocol.ConnID
+	fault  int
+	timer  protocol.TimerID
+	msg    protocol.Message
+}
+
+// eventQueue is a binary min-heap on (at, seq). Typed, so pushing does not box.
+type eventQueue struct{ items []event }
+
+func (q *eventQueue) less(i, j int) bool {
+	a, b := &q.items[i], &q.items[j]
+	if a.at != b.at {
+		return a.at < b.at
+	}
+	return a.seq < b.seq
+}
+
+func (q *eventQueue) push(e event) {
+	q.items = append(q.items, e)
+	i := len(q.items) - 1
+	for i > 0 {
+		parent := (i - 1) / 2
+		if !q.less(i, parent) {
+			break
+		}
+		q.items[i], q.items[parent] = q.items[parent], q.items[i]
+		i = parent
+	}
+}
+
+func (q *eventQueue) pop() (event, bool) {
+	n := len(q.items)
+	if n == 0 {
+		return event{}, false
+	}
+	top := q.items[0]
+	q.items[0] = q.items[n-1]
+	q.items[n-1] = event{}
+	q.items = q.items[:n-1]
+	n--
+	i := 0
+	for {
+		l, r, m := 2*i+1, 2*i+2, i
+		if l < n && q.less(l, m) {
+			m = l
+		}
+		if r < n && q.less(r, m) {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		q.items[i], q.items[m] = q.items[m], q.items[i]
+		i = m
+	}
+	return top, true
+}
+
+func (q *eventQueue) peekAt() (protocol.Time, bool) {
+	if len(q.items) == 0 {
+		return 0, false
+	}
+	return q.items[0].at, true
+}

@@ -1,0 +1,226 @@
+// Package sim is the simulated world a run happens in: virtual time, one event queue with
+// deterministic tie-breaks, one seeded PRNG split into per-subsystem streams, FIFO connections
+// with latency, loss and partitions, and crashes and restarts in which the disk survives and
+// memory does not. It contains no protocol logic: peers are protocol.QuorumPeer values stepped
+// with inputs, and their effects are applied here in the order they were emitted.
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"zabsim/protocol"
+)
+
+// Ratio is a probability as an integer fraction, so no float decides anything in a run.
+type Ratio struct {
+	Num uint32
+	Den uint32
+}
+
+// Options are the world's fault probabilities and network timing, all in one place.
+type Options struct {
+	_ struct{}
+	// OneWayDelayMin is the smallest one-way network delay.
+	OneWayDelayMin time.Duration
+	// OneWayDelayJitter is added to OneWayDelayMin, drawn uniformly from [0, jitter].
+	OneWayDelayJitter time.Duration
+	// MessageLossProbability is the chance that one message is lost; as with TCP, a lost
+	// message breaks its connection.
+	MessageLossProbability Ratio
+}
+
+// DefaultOptions is a LAN: 1 to 3 ms one way, no loss.
+func DefaultOptions() Options {
+	return Options{OneWayDelayMin: time.Millisecond, OneWayDelayJitter: 2 * time.Millisecond}
+}
+
+// FaultKind names a scheduled fault.
+type FaultKind string
+
+// Faults. Each is data: it round-trips through the run file.
+const (
+	// FaultStart starts Server at At instead of at 0 (a delayed start).
+	FaultStart FaultKind = "start"
+	// FaultCrash kills Server's process at At: memory is lost, the disk survives.
+	FaultCrash FaultKind = "crash"
+	// FaultRestart starts a crashed Server again at At, from its disk alone.
+	FaultRestart FaultKind = "restart"
+	// FaultPartition cuts every link between Groups from At until Heal (0 = never); with
+	// OneWay, only messages from Groups[0] to Groups[1] are cut.
+	FaultPartition FaultKind = "partition"
+	// FaultCrashPoint crashes Server at its Occurrence-th write of kind Write at or after At:
+	// Point "before" (the write never happens), "torn" (the process dies inside it) or
+	// "after" (it completes, and nothing after it in the same step happens).
+	FaultCrashPoint FaultKind = "crash-point"
+	// FaultDiskWrite makes Server's Occurrence-th write of kind Write at or after At fail
+	// with an IOException.
+	FaultDiskWrite FaultKind = "disk-write-fails"
+)
+
+// Fault is one scheduled fault. Fields a kind does not use stay zero.
+type Fault struct {
+	Kind       FaultKind
+	At         protocol.Time
+	Server     protocol.ServerID
+	Groups     [][]protocol.ServerID
+	OneWay     bool
+	Heal       protocol.Time
+	Write      protocol.WriteKind
+	Occurrence int
+	Point      string
+}
+
+// ServerDisk is the initial disk of one server.
+type ServerDisk struct {
+	ID   protocol.ServerID
+	Disk protocol.Disk
+}
+
+// RunSpec is everything a run needs: with the same RunSpec, two runs are identical.
+type RunSpec struct {
+	_        struct{}
+	Scenario string
+	Seed     uint64
+	Config   protocol.Config
+	// Disks gives initial disks; a server not listed starts with protocol.NewDisk().
+	Disks   []ServerDisk
+	Faults  []Fault
+	Options Options
+	// Until ends the run at this virtual time.
+	Until protocol.Time
+	// StopWhenStable ends the run early once a leader is in BROADCAST with every running
+	// server synced to it and no fault is still to come.
+	StopWhenStable bool
+}
+
+// DiskOf returns the initial disk of id.
+func (s *RunSpec) DiskOf(id protocol.ServerID) protocol.Disk {
+	for _, d := range s.Disks {
+		if d.ID == id {
+			return d.Disk
+		}
+	}
+	return protocol.NewDisk()
+}
+
+// Validate reports every problem with the spec at once.
+func (s *RunSpec) Validate() error {
+	var errs []error
+	if err := s.Config.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if s.Until <= 0 {
+		errs = append(errs, fmt.Errorf("run length (until) must be positive, got %v", s.Until))
+	}
+	if s.Options.OneWayDelayMin < 0 || s.Options.OneWayDelayJitter < 0 {
+		errs = append(errs, errors.New("network delays must not be negative"))
+	}
+	if r := s.Options.MessageLossProbability; r.Num > 0 && (r.Den == 0 || r.Num > r.Den) {
+		errs = append(errs, fmt.Errorf("message loss probability %d/%d is not a probability", r.Num, r.Den))
+	}
+	seen := map[protocol.ServerID]bool{}
+	for _, d := range s.Disks {
+		if !s.Config.IsMember(d.ID) {
+			errs = append(errs, fmt.Errorf("initial disk for server %d, which is not in the cluster", d.ID))
+		}
+		if seen[d.ID] {
+			errs = append(errs, fmt.Errorf("two initial disks for server %d", d.ID))
+		}
+		seen[d.ID] = true
+		if !slices.IsSorted(d.Disk.Txns) || len(slices.Compact(slices.Clone(d.Disk.Txns))) != len(d.Disk.Txns) {
+			errs = append(errs, fmt.Errorf("server %d: txn log must be strictly increasing zxids", d.ID))
+		}
+	}
+	for i, f := range s.Faults {
+		if err := s.validateFault(f); err != nil {
+			errs = append(errs, fmt.Errorf("fault %d (%s): %w", i, f.Kind, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (s *RunSpec) validateFault(f Fault) error {
+	if f.At < 0 {
+		return fmt.Errorf("negative time %v", f.At)
+	}
+	switch f.Kind {
+	case FaultStart, FaultCrash, FaultRestart:
+	case FaultPartition:
+		if len(f.Groups) < 2 {
+			return errors.New("a partition needs at least two groups")
+		}
+		for _, g := range f.Groups {
+			for _, id := range g {
+				if !s.Config.IsMember(id) {
+					return fmt.Errorf("server %d is not in the cluster", id)
+				}
+			}
+		}
+		if f.Heal != 0 && f.Heal < f.At {
+			return fmt.Errorf("heals at %v, before it starts at %v", f.Heal, f.At)
+		}
+		return nil
+	case FaultCrashPoint, FaultDiskWrite:
+		if f.Write == 0 {
+			return errors.New("no write kind")
+		}
+		if f.Occurrence < 1 {
+			return fmt.Errorf("occurrence must be at least 1, got %d", f.Occurrence)
+		}
+		if f.Kind == FaultCrashPoint && f.Point != "before" && f.Point != "torn" && f.Point != "after" {
+			return fmt.Errorf("crash point must be before, torn or after, got %q", f.Point)
+		}
+	default:
+		return fmt.Errorf("unknown fault kind %q", f.Kind)
+	}
+	if !s.Config.IsMember(f.Server) {
+		return fmt.Errorf("server %d is not in the cluster", f.Server)
+	}
+	return nil
+}
+
+// LastHeal is when the last fault ends: the latest fault time or partition heal. A run whose
+// faults all heal (every crash restarted, every partition healed) is judged for liveness from
+// here.
+func (s *RunSpec) LastHeal() protocol.Time {
+	var t protocol.Time
+	for _, f := range s.Faults {
+		t = max(t, f.At)
+		if f.Kind == FaultPartition {
+			t = max(t, f.Heal)
+		}
+	}
+	return t
+}
+
+// FaultsHeal reports whether every fault ends: each crashed server is restarted later, every
+// partition heals, and no message loss is configured.
+func (s *RunSpec) FaultsHeal() bool {
+	if s.Options.MessageLossProbability.Num > 0 {
+		return false
+	}
+	down := map[protocol.ServerID]bool{}
+	faults := slices.Clone(s.Faults)
+	slices.SortStableFunc(faults, func(a, b Fault) int { return int(a.At - b.At) })
+	for _, f := range faults {
+		switch f.Kind {
+		case FaultCrash, FaultCrashPoint:
+			down[f.Server] = true
+		case FaultRestart:
+			down[f.Server] = false
+		case FaultPartition:
+			if f.Heal == 0 {
+				return false
+			}
+		}
+	}
+	for _, d := range down {
+		if d {
+			return false
+		}
+	}
+	return true
+}
