@@ -43,6 +43,9 @@ type Config struct {
 	// starting and the leader's own getEpochToPropose call (spec §5.1 steps 3-4). The world
 	// resolves it with the run's PRNG; learners that connect inside the gap register first.
 	LeaderSelfRegisterJitter time.Duration
+	// LeaderSelfRegisterDelay is the fixed part of that gap (0 in ZooKeeper's common case);
+	// scenarios raise it to let learners register before the leader does (ZOOKEEPER-1270).
+	LeaderSelfRegisterDelay time.Duration
 
 	// Election chooses roles when a server is LOOKING. Until Fast Leader Election lands, the
 	// only election is Assigned: the run says who leads.
@@ -193,7 +196,7 @@ func (c *Config) Validate() error {
 	if c.ConnectToLearnerMasterLimit < 0 {
 		errs = append(errs, fmt.Errorf("connectToLearnerMasterLimit must not be negative, got %d", c.ConnectToLearnerMasterLimit))
 	}
-	if c.LeaderConnectDelayDuringRetry < 0 || c.ObserverElectionDelay < 0 || c.LeaderSelfRegisterJitter < 0 || c.Election.Delay < 0 {
+	if c.LeaderConnectDelayDuringRetry < 0 || c.ObserverElectionDelay < 0 || c.LeaderSelfRegisterJitter < 0 || c.LeaderSelfRegisterDelay < 0 || c.Election.Delay < 0 {
 		errs = append(errs, errors.New("delays must not be negative"))
 	}
 	if c.CommitLogCount < 1 {

@@ -128,7 +128,7 @@ func (p *QuorumPeer) becomeLeading(now Time, out []Effect) []Effect {
 	l.leaderStateSummary = StateSummary{CurrentEpoch: p.currentEpoch, LastZxid: p.lastProcessedZxid}
 	out = append(out, Effect{Kind: EffectListen, Listen: true})
 	l.phase = lpSelfRegister
-	l.selfGen, out = p.newTimer(TimerLeaderSelfRegister, 0, 0, p.cfg.LeaderSelfRegisterJitter, out)
+	l.selfGen, out = p.newTimer(TimerLeaderSelfRegister, 0, p.cfg.LeaderSelfRegisterDelay, p.cfg.LeaderSelfRegisterJitter, out)
 	return out
 }
 

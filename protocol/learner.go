@@ -348,7 +348,7 @@ func (p *QuorumPeer) receiveUptodate(now Time, out []Effect) []Effect {
 // otherwise it is kept as it is (spec §6.1 MARK).
 func (p *QuorumPeer) learnerLeave(now Time, reason string, out []Effect) []Effect {
 	l := &p.learnr
-	out = note(out, Note{Kind: NoteLearnerLeft, Peer: l.leader, Reason: reason})
+	out = note(out, Note{Kind: NoteLearnerLeft, Peer: l.leader, Reason: reason, State: p.state})
 	if l.conn != 0 {
 		out = append(out, Effect{Kind: EffectClose, Conn: l.conn})
 	}
@@ -361,6 +361,6 @@ func (p *QuorumPeer) learnerLeave(now Time, reason string, out []Effect) []Effec
 
 // exit is ServiceUtils.requestSystemExit(QUORUM_PACKET_ERROR): the process dies.
 func (p *QuorumPeer) exit(reason string, out []Effect) []Effect {
-	out = note(out, Note{Kind: NoteLearnerLeft, Peer: p.learnr.leader, Reason: "exit: " + reason})
+	out = note(out, Note{Kind: NoteLearnerLeft, Peer: p.learnr.leader, Reason: "exit: " + reason, State: p.state})
 	return append(out, Effect{Kind: EffectExit})
 }

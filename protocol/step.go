@@ -190,6 +190,8 @@ type Note struct {
 	PeerZxid Zxid
 	Sids     []ServerID
 	Reason   string
+	// State is the role that ended (NoteLearnerLeft).
+	State ServerState
 }
 
 // AppendText appends the note's text form.

@@ -160,6 +160,9 @@ func (w *World) Blocked(a, b protocol.ServerID) bool {
 	return w.unblockedAt(a, b, w.now) != w.now
 }
 
+// Events is the number of events processed so far.
+func (w *World) Events() uint64 { return w.result.Events }
+
 // Stop ends the run after the current step (an observer may call it).
 func (w *World) Stop() { w.stopped = true }
 

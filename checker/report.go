@@ -1,0 +1,213 @@
+package checker
+
+import (
+	"slices"
+	"strconv"
+
+	"zabsim/protocol"
+	"zabsim/sim"
+)
+
+// Report is the outcome of one run. Its JSON keys are a contract (shared/design.md): more may
+// be added, none renamed.
+type Report struct {
+	Scenario      string                   `json:"scenario"`
+	Seed          uint64                   `json:"seed"`
+	SimulatedTime string                   `json:"simulatedTime"`
+	Events        uint64                   `json:"events"`
+	TraceHash     string                   `json:"traceHash"`
+	Violations    []ViolationJSON          `json:"violations"`
+	Established   []Establishment          `json:"established"`
+	Servers       []ServerReport           `json:"servers"`
+	Knobs         []string                 `json:"knobs"`
+	Syncs         []SyncRecord             `json:"syncs"`
+	RoleEnds      []RoleEnd                `json:"roleEnds"`
+	Refusals      []Refusal                `json:"refusals"`
+	Liveness      string                   `json:"liveness"`
+	Probes        map[string]int           `json:"probes"`
+	Trace         []sim.TraceEvent         `json:"-"`
+	ViolationsRaw []Violation              `json:"-"`
+	End           protocol.Time            `json:"-"`
+	Hash          uint64                   `json:"-"`
+	ProbeCounts   [protocol.ProbeCount]int `json:"-"`
+}
+
+// ViolationJSON is a Violation as the report prints it.
+type ViolationJSON struct {
+	Invariant string              `json:"invariant"`
+	At        string              `json:"at"`
+	Servers   []protocol.ServerID `json:"servers"`
+	Detail    string              `json:"detail"`
+	Count     int                 `json:"count"`
+}
+
+// Establishment is a leader whose NEWLEADER was acknowledged by a voter quorum.
+type Establishment struct {
+	Leader protocol.ServerID   `json:"leader"`
+	Epoch  protocol.Epoch      `json:"epoch"`
+	Quorum []protocol.ServerID `json:"quorum"`
+	At     string              `json:"at"`
+	AtTime protocol.Time       `json:"-"`
+}
+
+// ServerReport is one server at the end of the run. Epochs are the durable ones.
+type ServerReport struct {
+	ID            protocol.ServerID  `json:"id"`
+	Role          string             `json:"role"`
+	Leader        *protocol.ServerID `json:"leader,omitempty"`
+	AcceptedEpoch protocol.Epoch     `json:"acceptedEpoch"`
+	CurrentEpoch  protocol.Epoch     `json:"currentEpoch"`
+	LastZxid      string             `json:"lastZxid"`
+}
+
+// SyncRecord is one DIFF/TRUNC/SNAP choice a leader made.
+type SyncRecord struct {
+	Leader  protocol.ServerID `json:"leader"`
+	Learner protocol.ServerID `json:"learner"`
+	Epoch   protocol.Epoch    `json:"epoch"`
+	Mode    string            `json:"mode"`
+	Zxid    string            `json:"zxid"`
+	At      string            `json:"at"`
+	AtTime  protocol.Time     `json:"-"`
+}
+
+// RoleEnd is a leader shutdown or a learner leaving its leader, with ZooKeeper's reason.
+type RoleEnd struct {
+	Server protocol.ServerID `json:"server"`
+	Role   string            `json:"role"`
+	// Peer is the learner whose LearnerHandler ended (Role "LearnerHandler").
+	Peer   protocol.ServerID `json:"peer,omitempty"`
+	Reason string            `json:"reason"`
+	At     string            `json:"at"`
+	AtTime protocol.Time     `json:"-"`
+}
+
+// Refusal is a server that refused to start (spec §2.3).
+type Refusal struct {
+	Server protocol.ServerID `json:"server"`
+	Reason string            `json:"reason"`
+	At     string            `json:"at"`
+}
+
+type reportBuilder struct {
+	established []Establishment
+	syncs       []SyncRecord
+	roleEnds    []RoleEnd
+	refusals    []Refusal
+	trace       []sim.TraceEvent
+	keepTrace   bool
+}
+
+func newReportBuilder() *reportBuilder { return &reportBuilder{} }
+
+func (r *reportBuilder) onTrace(w *sim.World, e *sim.TraceEvent) {
+	if r.keepTrace {
+		r.trace = append(r.trace, *e)
+	}
+	switch e.Kind {
+	case sim.TrNote:
+		n := &e.Note
+		switch n.Kind {
+		case protocol.NoteNewLeaderQuorum:
+			r.established = append(r.established, Establishment{Leader: e.Server, Epoch: n.Epoch, Quorum: sortedIDs(n.Sids), At: e.At.String(), AtTime: e.At})
+		case protocol.NoteSyncChosen:
+			r.syncs = append(r.syncs, SyncRecord{Leader: e.Server, Learner: n.Peer, Epoch: n.Epoch, Mode: n.Mode.String(), Zxid: n.Zxid.String(), At: e.At.String(), AtTime: e.At})
+		case protocol.NoteLeaderShutdown:
+			r.roleEnds = append(r.roleEnds, RoleEnd{Server: e.Server, Role: "LEADING", Reason: n.Reason, At: e.At.String(), AtTime: e.At})
+		case protocol.NoteHandlerEnded:
+			r.roleEnds = append(r.roleEnds, RoleEnd{Server: e.Server, Role: "LearnerHandler", Peer: n.Peer, Reason: n.Reason, At: e.At.String(), AtTime: e.At})
+		case protocol.NoteLearnerLeft:
+			r.roleEnds = append(r.roleEnds, RoleEnd{Server: e.Server, Role: n.State.String(), Reason: n.Reason, At: e.At.String(), AtTime: e.At})
+		}
+	case sim.TrRefused:
+		r.refusals = append(r.refusals, Refusal{Server: e.Server, Reason: e.Detail, At: e.At.String()})
+	}
+}
+
+func sortedIDs(ids []protocol.ServerID) []protocol.ServerID {
+	out := slices.Clone(ids)
+	slices.Sort(out)
+	return out
+}
+
+// build assembles the report at the end of the run.
+func (c *Checker) build(w *sim.World, res sim.Result, liveness string) *Report {
+	r := c.report
+	rep := &Report{
+		Scenario: c.spec.Scenario, Seed: c.spec.Seed, SimulatedTime: res.End.String(), Events: res.Events,
+		TraceHash: hashString(res.TraceHash), Established: r.established, Syncs: r.syncs, RoleEnds: r.roleEnds,
+		Refusals: r.refusals, Liveness: liveness, Knobs: c.cfg.Knobs.Enabled(), Trace: r.trace,
+		ViolationsRaw: c.violations, End: res.End, Hash: res.TraceHash, ProbeCounts: res.Probes,
+		Violations: []ViolationJSON{}, Probes: map[string]int{},
+	}
+	if rep.Established == nil {
+		rep.Established = []Establishment{}
+	}
+	if rep.Knobs == nil {
+		rep.Knobs = []string{}
+	}
+	for _, v := range c.violations {
+		rep.Violations = append(rep.Violations, ViolationJSON{Invariant: v.Invariant, At: v.At.String(),
+			Servers: v.Servers, Detail: v.Detail, Count: c.counts[v.Invariant]})
+	}
+	for p := protocol.Probe(1); p < protocol.ProbeCount; p++ {
+		if res.Probes[p] > 0 {
+			rep.Probes[p.String()] = res.Probes[p]
+		}
+	}
+	for i := 0; i < w.ServerCount(); i++ {
+		v, up := w.View(i)
+		d := w.Disk(i)
+		s := ServerReport{ID: v.ID, Role: v.State.String(), AcceptedEpoch: d.AcceptedEpoch,
+			CurrentEpoch: d.CurrentEpoch, LastZxid: d.LastZxid().String()}
+		if !up {
+			s.Role = "DOWN"
+			if w.Refused(i) != "" {
+				s.Role = "REFUSED"
+			}
+		} else if v.Leader >= 0 {
+			l := v.Leader
+			s.Leader = &l
+		}
+		rep.Servers = append(rep.Servers, s)
+	}
+	return rep
+}
+
+func hashString(h uint64) string {
+	s := strconv.FormatUint(h, 16)
+	for len(s) < 16 {
+		s = "0" + s
+	}
+	return s
+}
+
+// HasViolation reports whether the run broke the named invariant.
+func (r *Report) HasViolation(inv string) bool {
+	for _, v := range r.ViolationsRaw {
+		if v.Invariant == inv {
+			return true
+		}
+	}
+	return false
+}
+
+// ViolationNames returns the names of the broken invariants, sorted.
+func (r *Report) ViolationNames() []string {
+	var out []string
+	for _, v := range r.ViolationsRaw {
+		out = append(out, v.Invariant)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Server returns the end-of-run record of server id.
+func (r *Report) Server(id protocol.ServerID) (ServerReport, bool) {
+	for _, s := range r.Servers {
+		if s.ID == id {
+			return s, true
+		}
+	}
+	return ServerReport{}, false
+}

@@ -1,0 +1,50 @@
+package checker
+
+import (
+	"fmt"
+
+	"zabsim/sim"
+)
+
+// Options tune one checked run.
+type Options struct {
+	// KeepTrace keeps every trace event in Report.Trace (for timelines and tests).
+	KeepTrace bool
+	// StopAtFirstViolation ends the run at the first broken invariant.
+	StopAtFirstViolation bool
+}
+
+// Run validates spec, runs it with every invariant checked after every event, judges liveness
+// and returns the report. An invalid spec is an error listing every problem; a broken
+// assumption inside the simulator (a panic) is an error naming the seed and the event.
+func Run(spec *sim.RunSpec, opts Options) (rep *Report, err error) {
+	if err := spec.Validate(); err != nil {
+		return nil, err
+	}
+	c := New(spec)
+	c.report.keepTrace = opts.KeepTrace
+	obs := []sim.Observer{c}
+	if opts.StopAtFirstViolation {
+		obs = append(obs, stopper{c})
+	}
+	w := sim.NewWorld(spec, obs...)
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("scenario %q seed %d: simulator panic at %s after %d events: %v",
+				spec.Scenario, spec.Seed, w.Now(), w.Events(), r)
+		}
+	}()
+	res := w.Run()
+	liveness := c.Finish(res.End)
+	return c.build(w, res, liveness), nil
+}
+
+type stopper struct{ c *Checker }
+
+func (s stopper) OnTrace(*sim.World, *sim.TraceEvent) {}
+
+func (s stopper) AfterStep(w *sim.World) {
+	if len(s.c.violations) > 0 {
+		w.Stop()
+	}
+}
