@@ -31,7 +31,9 @@ const (
 )
 
 // Invariants lists every invariant this checker evaluates, in spec order.
-var Invariants = []string{EpochFileOrder, EpochMonotone, FreshEpoch, AcceptedBeforeAnnounced,
+var Invariants = invariantNames[:]
+
+var invariantNames = [...]string{EpochFileOrder, EpochMonotone, FreshEpoch, AcceptedBeforeAnnounced,
 	OneLeaderPerEpoch, ActivationNeedsVoterQuorum, LeaderNotBehind, FollowerEpochGate,
 	AckImpliesDurable, MessageLegal, NonVotersNeverLead, ElectionTerminates, FalseLeaderAbdicates,
 	RestartAlwaysPossible}
@@ -55,7 +57,13 @@ type attempt struct {
 	infoAcc       []sidEpoch // max acceptedEpoch each learner reported in FOLLOWERINFO/OBSERVERINFO
 	ackEpoch      []sidSummary
 	newLeaderAcks []protocol.ServerID
+	broadcast     bool
 	lostSince     protocol.Time // broadcast: when the ghost supporters fell below a quorum (-1: they did not)
+}
+
+type epochLeader struct {
+	epoch  protocol.Epoch
+	leader protocol.ServerID
 }
 
 type sidEpoch struct {
@@ -92,29 +100,30 @@ type Checker struct {
 	spec        *sim.RunSpec
 	cfg         *protocol.Config
 	violations  []Violation
-	counts      map[string]int
+	counts      [len(invariantNames)]int
 	attempts    []attempt
 	learners    []learnerGhost
 	conns       []connGhost
-	leaderOf    map[protocol.Epoch]protocol.ServerID
+	leaderOf    []epochLeader // who reached SYNCHRONIZATION as leader of each epoch
 	healAt      protocol.Time
 	heals       bool
 	livenessMet bool
 	livenessAt  protocol.Time
+	healSeen    bool
+	dirty       bool // a role, crash or partition changed since the last AfterStep
 	report      *reportBuilder
 }
 
 // New returns a checker for spec.
 func New(spec *sim.RunSpec) *Checker {
 	n := len(spec.Config.Servers)
-	c := &Checker{spec: spec, cfg: &spec.Config, counts: map[string]int{},
-		attempts: make([]attempt, n), learners: make([]learnerGhost, n),
-		leaderOf: map[protocol.Epoch]protocol.ServerID{},
-		healAt:   spec.LastHeal(), heals: spec.FaultsHeal(), livenessAt: -1}
+	c := &Checker{spec: spec, cfg: &spec.Config,
+		attempts: make([]attempt, n), learners: make([]learnerGhost, n), conns: make([]connGhost, 0, 4*n),
+		healAt: spec.LastHeal(), heals: spec.FaultsHeal(), livenessAt: -1}
 	for i := range c.learners {
 		c.learners[i] = learnerGhost{leaderInfoEpoch: -1, newLeaderEpoch: -1, maxAcc: -1, maxCur: -1}
 	}
-	c.report = newReportBuilder()
+	c.report = newReportBuilder(n)
 	return c
 }
 
@@ -122,11 +131,17 @@ func New(spec *sim.RunSpec) *Checker {
 func (c *Checker) Violations() []Violation { return c.violations }
 
 // Count returns how many times the invariant was violated.
-func (c *Checker) Count(invariant string) int { return c.counts[invariant] }
+func (c *Checker) Count(invariant string) int {
+	if i := slices.Index(Invariants, invariant); i >= 0 {
+		return c.counts[i]
+	}
+	return 0
+}
 
 func (c *Checker) fail(inv string, at protocol.Time, detail string, servers ...protocol.ServerID) {
-	c.counts[inv]++
-	if c.counts[inv] > 1 {
+	i := slices.Index(Invariants, inv)
+	c.counts[i]++
+	if c.counts[i] > 1 {
 		return
 	}
 	ids := slices.Clone(servers)
@@ -151,6 +166,12 @@ func LivenessBound(cfg *protocol.Config) time.Duration {
 // OnTrace checks the invariants an event can break, as it happens.
 func (c *Checker) OnTrace(w *sim.World, e *sim.TraceEvent) {
 	c.report.onTrace(w, e)
+	switch e.Kind {
+	case sim.TrCrash, sim.TrStart, sim.TrPartition, sim.TrHeal, sim.TrState:
+		c.dirty = true
+	case sim.TrNote:
+		c.dirty = c.dirty || e.Note.Kind == protocol.NoteSynced
+	}
 	switch e.Kind {
 	case sim.TrState:
 		c.onState(w, e)
@@ -209,11 +230,12 @@ func (c *Checker) onState(w *sim.World, e *sim.TraceEvent) {
 		if !a.active {
 			return
 		}
-		if prev, ok := c.leaderOf[a.epoch]; ok && prev != e.Server {
-			c.fail(OneLeaderPerEpoch, e.At, fmt.Sprintf("servers %d and %d both lead epoch %d", prev, e.Server, a.epoch), prev, e.Server)
-		} else {
-			c.leaderOf[a.epoch] = e.Server
+		for _, el := range c.leaderOf {
+			if el.epoch == a.epoch && el.leader != e.Server {
+				c.fail(OneLeaderPerEpoch, e.At, fmt.Sprintf("servers %d and %d both lead epoch %d", el.leader, e.Server, a.epoch), el.leader, e.Server)
+			}
 		}
+		c.leaderOf = append(c.leaderOf, epochLeader{a.epoch, e.Server})
 	}
 }
 
@@ -450,36 +472,44 @@ func (c *Checker) stage(e *sim.TraceEvent, s *uint8, from, to uint8) {
 
 // AfterStep checks what depends on elapsed time: a leader that cannot finish activating gives
 // up within its deadlines, a leader in BROADCAST without a supporting voter quorum abdicates
-// within syncLimit (27), and whether liveness has been reached since the last heal.
+// within syncLimit (27), and whether liveness has been reached since the last heal. Support and
+// establishment change only with roles, crashes and partitions, so they are recomputed only
+// after such an event; the deadlines are checked after every event.
 func (c *Checker) AfterStep(w *sim.World) {
 	now := w.Now()
+	if !c.healSeen && now >= c.healAt {
+		c.healSeen, c.dirty = true, true
+	}
+	if c.dirty {
+		c.dirty = false
+		for i := range c.attempts {
+			if a := &c.attempts[i]; a.active {
+				v, _ := w.View(i)
+				a.broadcast = v.Zab == protocol.BROADCAST
+				switch {
+				case !a.broadcast:
+				case c.supported(w, i, v):
+					a.lostSince = -1
+				case a.lostSince < 0:
+					a.lostSince = now
+				}
+			}
+		}
+		if !c.livenessMet && c.healSeen && c.established(w) {
+			c.livenessMet, c.livenessAt = true, now
+		}
+	}
 	activation := 3*c.cfg.InitLimitTime() + c.cfg.LeaderSelfRegisterDelay + c.cfg.LeaderSelfRegisterJitter + time.Millisecond
 	abdicate := time.Duration(c.cfg.SyncLimit+1)*c.cfg.TickTime + 10*time.Millisecond
 	for i := range c.attempts {
 		a := &c.attempts[i]
-		if !a.active {
-			continue
+		switch {
+		case !a.active:
+		case !a.broadcast && time.Duration(now-a.startedAt) > activation:
+			c.fail(FalseLeaderAbdicates, now, fmt.Sprintf("leader %d has been activating for %v", w.ServerAt(i), time.Duration(now-a.startedAt)), w.ServerAt(i))
+		case a.broadcast && a.lostSince >= 0 && time.Duration(now-a.lostSince) > abdicate:
+			c.fail(FalseLeaderAbdicates, now, fmt.Sprintf("leader %d kept BROADCAST for %v without a voter quorum", w.ServerAt(i), time.Duration(now-a.lostSince)), w.ServerAt(i))
 		}
-		id := w.ServerAt(i)
-		v, _ := w.View(i)
-		if v.Zab != protocol.BROADCAST {
-			if time.Duration(now-a.startedAt) > activation {
-				c.fail(FalseLeaderAbdicates, now, fmt.Sprintf("leader %d has been activating for %v", id, time.Duration(now-a.startedAt)), id)
-			}
-			continue
-		}
-		if c.supported(w, i, v) {
-			a.lostSince = -1
-			continue
-		}
-		if a.lostSince < 0 {
-			a.lostSince = now
-		} else if time.Duration(now-a.lostSince) > abdicate {
-			c.fail(FalseLeaderAbdicates, now, fmt.Sprintf("leader %d kept BROADCAST for %v without a voter quorum", id, time.Duration(now-a.lostSince)), id)
-		}
-	}
-	if !c.livenessMet && now >= c.healAt && c.established(w) {
-		c.livenessMet, c.livenessAt = true, now
 	}
 }
 

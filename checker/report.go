@@ -11,31 +11,30 @@ import (
 // Report is the outcome of one run. Its JSON keys are a contract (shared/design.md): more may
 // be added, none renamed.
 type Report struct {
-	Scenario      string                   `json:"scenario"`
-	Seed          uint64                   `json:"seed"`
-	SimulatedTime string                   `json:"simulatedTime"`
-	Events        uint64                   `json:"events"`
-	TraceHash     string                   `json:"traceHash"`
-	Violations    []ViolationJSON          `json:"violations"`
-	Established   []Establishment          `json:"established"`
-	Servers       []ServerReport           `json:"servers"`
-	Knobs         []string                 `json:"knobs"`
-	Syncs         []SyncRecord             `json:"syncs"`
-	RoleEnds      []RoleEnd                `json:"roleEnds"`
-	Refusals      []Refusal                `json:"refusals"`
-	Liveness      string                   `json:"liveness"`
-	Probes        map[string]int           `json:"probes"`
-	Trace         []sim.TraceEvent         `json:"-"`
-	ViolationsRaw []Violation              `json:"-"`
-	End           protocol.Time            `json:"-"`
-	Hash          uint64                   `json:"-"`
-	ProbeCounts   [protocol.ProbeCount]int `json:"-"`
+	Scenario      string           `json:"scenario"`
+	Seed          uint64           `json:"seed"`
+	SimulatedTime string           `json:"simulatedTime"`
+	Events        uint64           `json:"events"`
+	TraceHash     string           `json:"traceHash"`
+	Violations    []ViolationJSON  `json:"violations"`
+	Established   []Establishment  `json:"established"`
+	Servers       []ServerReport   `json:"servers"`
+	Knobs         []string         `json:"knobs"`
+	Syncs         []SyncRecord     `json:"syncs"`
+	RoleEnds      []RoleEnd        `json:"roleEnds"`
+	Refusals      []Refusal        `json:"refusals"`
+	Liveness      string           `json:"liveness"`
+	Probes        ProbeCounts      `json:"probes"`
+	Trace         []sim.TraceEvent `json:"-"`
+	ViolationsRaw []Violation      `json:"-"`
+	End           protocol.Time    `json:"-"`
+	Hash          uint64           `json:"-"`
 }
 
 // ViolationJSON is a Violation as the report prints it.
 type ViolationJSON struct {
 	Invariant string              `json:"invariant"`
-	At        string              `json:"at"`
+	At        protocol.Time       `json:"at"`
 	Servers   []protocol.ServerID `json:"servers"`
 	Detail    string              `json:"detail"`
 	Count     int                 `json:"count"`
@@ -46,8 +45,7 @@ type Establishment struct {
 	Leader protocol.ServerID   `json:"leader"`
 	Epoch  protocol.Epoch      `json:"epoch"`
 	Quorum []protocol.ServerID `json:"quorum"`
-	At     string              `json:"at"`
-	AtTime protocol.Time       `json:"-"`
+	At     protocol.Time       `json:"at"`
 }
 
 // ServerReport is one server at the end of the run. Epochs are the durable ones.
@@ -57,7 +55,7 @@ type ServerReport struct {
 	Leader        *protocol.ServerID `json:"leader,omitempty"`
 	AcceptedEpoch protocol.Epoch     `json:"acceptedEpoch"`
 	CurrentEpoch  protocol.Epoch     `json:"currentEpoch"`
-	LastZxid      string             `json:"lastZxid"`
+	LastZxid      protocol.Zxid      `json:"lastZxid"`
 }
 
 // SyncRecord is one DIFF/TRUNC/SNAP choice a leader made.
@@ -66,9 +64,8 @@ type SyncRecord struct {
 	Learner protocol.ServerID `json:"learner"`
 	Epoch   protocol.Epoch    `json:"epoch"`
 	Mode    string            `json:"mode"`
-	Zxid    string            `json:"zxid"`
-	At      string            `json:"at"`
-	AtTime  protocol.Time     `json:"-"`
+	Zxid    protocol.Zxid     `json:"zxid"`
+	At      protocol.Time     `json:"at"`
 }
 
 // RoleEnd is a leader shutdown or a learner leaving its leader, with ZooKeeper's reason.
@@ -78,15 +75,14 @@ type RoleEnd struct {
 	// Peer is the learner whose LearnerHandler ended (Role "LearnerHandler").
 	Peer   protocol.ServerID `json:"peer,omitempty"`
 	Reason string            `json:"reason"`
-	At     string            `json:"at"`
-	AtTime protocol.Time     `json:"-"`
+	At     protocol.Time     `json:"at"`
 }
 
 // Refusal is a server that refused to start (spec §2.3).
 type Refusal struct {
 	Server protocol.ServerID `json:"server"`
 	Reason string            `json:"reason"`
-	At     string            `json:"at"`
+	At     protocol.Time     `json:"at"`
 }
 
 type reportBuilder struct {
@@ -98,7 +94,9 @@ type reportBuilder struct {
 	keepTrace   bool
 }
 
-func newReportBuilder() *reportBuilder { return &reportBuilder{} }
+func newReportBuilder(servers int) *reportBuilder {
+	return &reportBuilder{established: make([]Establishment, 0, 2), syncs: make([]SyncRecord, 0, servers)}
+}
 
 func (r *reportBuilder) onTrace(w *sim.World, e *sim.TraceEvent) {
 	if r.keepTrace {
@@ -109,18 +107,18 @@ func (r *reportBuilder) onTrace(w *sim.World, e *sim.TraceEvent) {
 		n := &e.Note
 		switch n.Kind {
 		case protocol.NoteNewLeaderQuorum:
-			r.established = append(r.established, Establishment{Leader: e.Server, Epoch: n.Epoch, Quorum: sortedIDs(n.Sids), At: e.At.String(), AtTime: e.At})
+			r.established = append(r.established, Establishment{Leader: e.Server, Epoch: n.Epoch, Quorum: sortedIDs(n.Sids), At: e.At})
 		case protocol.NoteSyncChosen:
-			r.syncs = append(r.syncs, SyncRecord{Leader: e.Server, Learner: n.Peer, Epoch: n.Epoch, Mode: n.Mode.String(), Zxid: n.Zxid.String(), At: e.At.String(), AtTime: e.At})
+			r.syncs = append(r.syncs, SyncRecord{Leader: e.Server, Learner: n.Peer, Epoch: n.Epoch, Mode: n.Mode.String(), Zxid: n.Zxid, At: e.At})
 		case protocol.NoteLeaderShutdown:
-			r.roleEnds = append(r.roleEnds, RoleEnd{Server: e.Server, Role: "LEADING", Reason: n.Reason, At: e.At.String(), AtTime: e.At})
+			r.roleEnds = append(r.roleEnds, RoleEnd{Server: e.Server, Role: "LEADING", Reason: n.Reason, At: e.At})
 		case protocol.NoteHandlerEnded:
-			r.roleEnds = append(r.roleEnds, RoleEnd{Server: e.Server, Role: "LearnerHandler", Peer: n.Peer, Reason: n.Reason, At: e.At.String(), AtTime: e.At})
+			r.roleEnds = append(r.roleEnds, RoleEnd{Server: e.Server, Role: "LearnerHandler", Peer: n.Peer, Reason: n.Reason, At: e.At})
 		case protocol.NoteLearnerLeft:
-			r.roleEnds = append(r.roleEnds, RoleEnd{Server: e.Server, Role: n.State.String(), Reason: n.Reason, At: e.At.String(), AtTime: e.At})
+			r.roleEnds = append(r.roleEnds, RoleEnd{Server: e.Server, Role: n.State.String(), Reason: n.Reason, At: e.At})
 		}
 	case sim.TrRefused:
-		r.refusals = append(r.refusals, Refusal{Server: e.Server, Reason: e.Detail, At: e.At.String()})
+		r.refusals = append(r.refusals, Refusal{Server: e.Server, Reason: e.Detail, At: e.At})
 	}
 }
 
@@ -137,8 +135,8 @@ func (c *Checker) build(w *sim.World, res sim.Result, liveness string) *Report {
 		Scenario: c.spec.Scenario, Seed: c.spec.Seed, SimulatedTime: res.End.String(), Events: res.Events,
 		TraceHash: hashString(res.TraceHash), Established: r.established, Syncs: r.syncs, RoleEnds: r.roleEnds,
 		Refusals: r.refusals, Liveness: liveness, Knobs: c.cfg.Knobs.Enabled(), Trace: r.trace,
-		ViolationsRaw: c.violations, End: res.End, Hash: res.TraceHash, ProbeCounts: res.Probes,
-		Violations: []ViolationJSON{}, Probes: map[string]int{},
+		ViolationsRaw: c.violations, End: res.End, Hash: res.TraceHash, Probes: res.Probes,
+		Violations: []ViolationJSON{},
 	}
 	if rep.Established == nil {
 		rep.Established = []Establishment{}
@@ -147,31 +145,48 @@ func (c *Checker) build(w *sim.World, res sim.Result, liveness string) *Report {
 		rep.Knobs = []string{}
 	}
 	for _, v := range c.violations {
-		rep.Violations = append(rep.Violations, ViolationJSON{Invariant: v.Invariant, At: v.At.String(),
-			Servers: v.Servers, Detail: v.Detail, Count: c.counts[v.Invariant]})
+		rep.Violations = append(rep.Violations, ViolationJSON{Invariant: v.Invariant, At: v.At,
+			Servers: v.Servers, Detail: v.Detail, Count: c.Count(v.Invariant)})
 	}
-	for p := protocol.Probe(1); p < protocol.ProbeCount; p++ {
-		if res.Probes[p] > 0 {
-			rep.Probes[p.String()] = res.Probes[p]
-		}
-	}
+	rep.Servers = make([]ServerReport, 0, w.ServerCount())
+	leaders := make([]protocol.ServerID, w.ServerCount())
 	for i := 0; i < w.ServerCount(); i++ {
 		v, up := w.View(i)
 		d := w.Disk(i)
 		s := ServerReport{ID: v.ID, Role: v.State.String(), AcceptedEpoch: d.AcceptedEpoch,
-			CurrentEpoch: d.CurrentEpoch, LastZxid: d.LastZxid().String()}
+			CurrentEpoch: d.CurrentEpoch, LastZxid: d.LastZxid()}
 		if !up {
 			s.Role = "DOWN"
 			if w.Refused(i) != "" {
 				s.Role = "REFUSED"
 			}
 		} else if v.Leader >= 0 {
-			l := v.Leader
-			s.Leader = &l
+			leaders[i] = v.Leader
+			s.Leader = &leaders[i]
 		}
 		rep.Servers = append(rep.Servers, s)
 	}
 	return rep
+}
+
+// ProbeCounts counts how often each probe was reached; JSON prints the reached ones by name.
+type ProbeCounts [protocol.ProbeCount]int
+
+// MarshalJSON writes {"name": count} for every probe reached, in probe order.
+func (p ProbeCounts) MarshalJSON() ([]byte, error) {
+	b := []byte{'{'}
+	for i := protocol.Probe(1); i < protocol.ProbeCount; i++ {
+		if p[i] == 0 {
+			continue
+		}
+		if len(b) > 1 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendQuote(b, i.String())
+		b = append(b, ':')
+		b = strconv.AppendInt(b, int64(p[i]), 10)
+	}
+	return append(b, '}'), nil
 }
 
 func hashString(h uint64) string {

@@ -12,7 +12,15 @@ type Options struct {
 	KeepTrace bool
 	// StopAtFirstViolation ends the run at the first broken invariant.
 	StopAtFirstViolation bool
+	// Mutator breaks the protocol on purpose (tests that prove an invariant fires).
+	Mutator *sim.Mutator
 }
+
+// PanicError is a broken assumption inside the simulator or the protocol, recovered with the
+// seed and the event it happened at. It is a bug in zabsim, not in the input.
+type PanicError struct{ Msg string }
+
+func (e *PanicError) Error() string { return e.Msg }
 
 // Run validates spec, runs it with every invariant checked after every event, judges liveness
 // and returns the report. An invalid spec is an error listing every problem; a broken
@@ -28,10 +36,11 @@ func Run(spec *sim.RunSpec, opts Options) (rep *Report, err error) {
 		obs = append(obs, stopper{c})
 	}
 	w := sim.NewWorld(spec, obs...)
+	w.SetMutator(opts.Mutator)
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("scenario %q seed %d: simulator panic at %s after %d events: %v",
-				spec.Scenario, spec.Seed, w.Now(), w.Events(), r)
+			err = &PanicError{Msg: fmt.Sprintf("scenario %q seed %d: broken assumption at %s after %d events: %v",
+				spec.Scenario, spec.Seed, w.Now(), w.Events(), r)}
 		}
 	}()
 	res := w.Run()

@@ -62,6 +62,27 @@ type ElectionConfig struct {
 	// Delay is how long an assigned election takes to decide, standing for FLE's
 	// finalize wait (200 ms).
 	Delay time.Duration
+	// Changes re-assign the leader over time: an election that decides at or after At
+	// decides for Leader (the latest change that applies wins). Use them to re-elect after a
+	// leader crashes.
+	Changes []LeaderChange
+}
+
+// LeaderChange re-assigns the leader from virtual time At on.
+type LeaderChange struct {
+	At     Time
+	Leader ServerID
+}
+
+// LeaderAt is the leader an assigned election decides for at time now.
+func (e *ElectionConfig) LeaderAt(now Time) ServerID {
+	leader := e.Leader
+	for _, c := range e.Changes {
+		if now >= c.At {
+			leader = c.Leader
+		}
+	}
+	return leader
 }
 
 // Knobs re-introduce historical ZooKeeper bugs (shared/spec/bug-knobs.md). All off by default;
@@ -205,6 +226,14 @@ func (c *Config) Validate() error {
 	if len(c.Servers) > 0 && voters > 0 {
 		if t, ok := c.typeOf(c.Election.Leader); !ok || t != PARTICIPANT {
 			errs = append(errs, fmt.Errorf("assigned leader %d is not a participant", c.Election.Leader))
+		}
+		for i, ch := range c.Election.Changes {
+			if t, ok := c.typeOf(ch.Leader); !ok || t != PARTICIPANT {
+				errs = append(errs, fmt.Errorf("leader change %d: %d is not a participant", i, ch.Leader))
+			}
+			if i > 0 && ch.At < c.Election.Changes[i-1].At {
+				errs = append(errs, fmt.Errorf("leader change %d: changes must be in time order", i))
+			}
 		}
 	}
 	return errors.Join(errs...)

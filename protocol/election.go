@@ -28,7 +28,7 @@ func (p *QuorumPeer) stepLooking(in Input, out []Effect) []Effect {
 	switch in.Kind {
 	case InputTimer:
 		if in.Timer.Kind == TimerElection && in.Timer.Gen == p.electionGen {
-			return p.decide(in.Now, p.cfg.Election.Leader, out)
+			return p.decide(in.Now, p.cfg.Election.LeaderAt(in.Now), out)
 		}
 	case InputAccepted, InputConnected:
 		return append(out, Effect{Kind: EffectClose, Conn: in.Conn})

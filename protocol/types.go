@@ -167,3 +167,38 @@ func ParseSyncMode(s string) (SyncMode, bool) {
 	}
 	return NONE, false
 }
+
+// MarshalText prints a zxid as hex ("0x100000001"), so JSON reports read like ZooKeeper's logs.
+func (z Zxid) MarshalText() ([]byte, error) { return []byte(z.String()), nil }
+
+// UnmarshalText parses "0x..." hex or a decimal number.
+func (z *Zxid) UnmarshalText(b []byte) error {
+	s := string(b)
+	var v int64
+	var err error
+	if len(s) > 2 && (s[:2] == "0x" || s[:2] == "0X") {
+		var u uint64
+		u, err = strconv.ParseUint(s[2:], 16, 64)
+		v = int64(u)
+	} else {
+		v, err = strconv.ParseInt(s, 10, 64)
+	}
+	if err != nil {
+		return fmt.Errorf("bad zxid %q: want hex like 0x100000001", s)
+	}
+	*z = Zxid(v)
+	return nil
+}
+
+// MarshalText prints virtual time as FormatTime does ("20.4s").
+func (t Time) MarshalText() ([]byte, error) { return []byte(FormatTime(t)), nil }
+
+// UnmarshalText parses a Go duration ("20.4s", "150ms") as time since the start of the run.
+func (t *Time) UnmarshalText(b []byte) error {
+	d, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("bad time %q: want a duration such as 1.5s or 200ms", string(b))
+	}
+	*t = Time(d)
+	return nil
+}

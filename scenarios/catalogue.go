@@ -90,7 +90,7 @@ func violations(r *checker.Report, names ...string) error {
 	}
 	var details []string
 	for _, v := range r.Violations {
-		details = append(details, v.Invariant+" at "+v.At+": "+v.Detail)
+		details = append(details, v.Invariant+" at "+v.At.String()+": "+v.Detail)
 	}
 	return fmt.Errorf("violations: got %v, want %v\n  %s", got, want, strings.Join(details, "\n  "))
 }
@@ -111,7 +111,7 @@ func violationsInclude(r *checker.Report, names ...string) error {
 func established(r *checker.Report, leader protocol.ServerID, epoch protocol.Epoch, from, to time.Duration) error {
 	for _, e := range r.Established {
 		if e.Leader == leader && e.Epoch == epoch {
-			if e.AtTime < at(from) || (to > 0 && e.AtTime > at(to)) {
+			if e.At < at(from) || (to > 0 && e.At > at(to)) {
 				return fmt.Errorf("leader %d established epoch %d at %s, want within [%v, %v]", leader, epoch, e.At, from, to)
 			}
 			return nil
@@ -167,7 +167,7 @@ func role(r *checker.Report, id protocol.ServerID, role string, leader protocol.
 // lastZxid expects server id's durable last zxid.
 func lastZxid(r *checker.Report, id protocol.ServerID, want protocol.Zxid) error {
 	s, _ := r.Server(id)
-	if s.LastZxid != want.String() {
+	if s.LastZxid != want {
 		return fmt.Errorf("server %d last zxid %s, want %s", id, s.LastZxid, want)
 	}
 	return nil
@@ -193,7 +193,7 @@ func roleEnd(r *checker.Report, server protocol.ServerID, roleName string, peer 
 		if e.Server != server || e.Role != roleName || (roleName == "LearnerHandler" && e.Peer != peer) || !strings.Contains(e.Reason, reason) {
 			continue
 		}
-		if e.AtTime < at(from) || (to > 0 && e.AtTime > at(to)) {
+		if e.At < at(from) || (to > 0 && e.At > at(to)) {
 			continue
 		}
 		return nil
@@ -215,7 +215,7 @@ func noRoleEnds(r *checker.Report) error {
 
 // probe expects the named coverage probe to have been reached.
 func probe(r *checker.Report, p protocol.Probe) error {
-	if r.ProbeCounts[p] == 0 {
+	if r.Probes[p] == 0 {
 		return fmt.Errorf("probe %s never reached", p)
 	}
 	return nil

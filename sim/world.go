@@ -15,6 +15,14 @@ type Observer interface {
 	AfterStep(w *World)
 }
 
+// Mutator breaks the protocol on purpose, for tests that prove the checker notices. Input sees
+// each input after the trace recorded it and before the peer does (return false to drop it);
+// Effects may rewrite what a step emitted before the world applies it. Never set in real runs.
+type Mutator struct {
+	Input   func(id protocol.ServerID, in *protocol.Input) bool
+	Effects func(id protocol.ServerID, effects []protocol.Effect) []protocol.Effect
+}
+
 // server is the world's record of one machine: its disk survives crashes; its process (peer)
 // does not.
 type server struct {
@@ -65,6 +73,7 @@ type World struct {
 	armed   []bool // per fault: a crash point or disk fault is armed (its At has passed)
 	fired   []bool // per fault: a crash point or disk fault has been used
 	base    []int  // per fault: the server's count of that write kind when it was armed
+	mutator *Mutator
 	stopped bool
 	changed bool // a role changed in this step (for StopWhenStable)
 }
@@ -78,6 +87,7 @@ func NewWorld(spec *RunSpec, observers ...Observer) *World {
 	w.netRand = rand.New(rand.NewPCG(master.Uint64(), master.Uint64()))
 	w.jitRand = rand.New(rand.NewPCG(master.Uint64(), master.Uint64()))
 	w.conns = make([]conn, 1, 16)
+	w.queue.items = make([]event, 0, 64)
 	w.armed = make([]bool, len(spec.Faults))
 	w.fired = make([]bool, len(spec.Faults))
 	w.base = make([]int, len(spec.Faults))
@@ -89,6 +99,7 @@ func NewWorld(spec *RunSpec, observers ...Observer) *World {
 		}
 		w.push(event{at: f.At, kind: evFault, fault: i, server: -1})
 	}
+	w.servers = make([]server, 0, len(spec.Config.Servers))
 	for _, sc := range spec.Config.Servers {
 		w.servers = append(w.servers, server{id: sc.ID, disk: spec.DiskOf(sc.ID)})
 	}
@@ -99,6 +110,9 @@ func NewWorld(spec *RunSpec, observers ...Observer) *World {
 	}
 	return w
 }
+
+// SetMutator installs a Mutator (tests only).
+func (w *World) SetMutator(m *Mutator) { w.mutator = m }
 
 // Now is the current virtual time.
 func (w *World) Now() protocol.Time { return w.now }
@@ -218,6 +232,11 @@ func (w *World) dispatch(ev event) {
 		w.startServer(ev.server, "boot")
 		return
 	}
+	if ev.kind == evConnectArrive {
+		// A SYN reaches a port, not a process: whoever runs there now answers it.
+		w.connectArrive(ev)
+		return
+	}
 	s := &w.servers[ev.server]
 	if !s.up || s.inc != ev.inc {
 		return // meant for a process that has since died
@@ -246,9 +265,6 @@ func (w *World) dispatch(ev event) {
 		c.closed[end] = true
 		in.Kind, in.From = protocol.InputClosed, w.servers[c.ends[1-end]].id
 		w.emitSimple(TrClosed, ev.server, in.From, ev.conn, "")
-	case evConnectArrive:
-		w.connectArrive(ev)
-		return
 	case evConnected:
 		c := &w.conns[ev.conn]
 		in.Kind, in.From = protocol.InputConnected, w.servers[c.ends[1]].id
@@ -275,7 +291,13 @@ func (w *World) endOf(c *conn, srv int) int {
 func (w *World) step(srv int, in protocol.Input) {
 	for {
 		s := &w.servers[srv]
+		if w.mutator != nil && w.mutator.Input != nil && !w.mutator.Input(s.id, &in) {
+			return
+		}
 		w.effects = s.peer.Step(in, w.effects[:0])
+		if w.mutator != nil && w.mutator.Effects != nil {
+			w.effects = w.mutator.Effects(s.id, w.effects)
+		}
 		failed, ok := w.apply(srv, w.effects)
 		if ok {
 			return
