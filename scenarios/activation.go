@@ -62,7 +62,7 @@ func onTime(name string, participants, observers int) Scenario {
 			for id := protocol.ServerID(1); id <= protocol.ServerID(participants+observers); id++ {
 				errs = append(errs, epochs(r, id, 1, 1))
 				if id != leader {
-					errs = append(errs, synced(r, leader, id, 1, "DIFF"))
+					errs = append(errs, syncedByArrival(r, leader, id, 1))
 					want := "FOLLOWING"
 					if id > protocol.ServerID(participants) {
 						want = "OBSERVING"

@@ -186,6 +186,33 @@ func synced(r *checker.Report, leader, learner protocol.ServerID, epoch protocol
 	return fmt.Errorf("leader %d never synced learner %d in epoch %d (syncs: %+v)", leader, learner, epoch, r.Syncs)
 }
 
+// syncedByArrival expects a learner synced in epoch with DIFF if it arrived while the leader
+// was still activating, and with SNAP if it arrived after the leader reached BROADCAST: the
+// leader's lastProcessedZxid is then e<<32, which an empty txn log cannot DIFF from (spec §5.6
+// rule 5, §5.8). Network delays decide which, per seed.
+func syncedByArrival(r *checker.Report, leader, learner protocol.ServerID, epoch protocol.Epoch) error {
+	var est protocol.Time = -1
+	for _, e := range r.Established {
+		if e.Leader == leader && e.Epoch == epoch {
+			est = e.At
+		}
+	}
+	for _, s := range r.Syncs {
+		if s.Leader != leader || s.Learner != learner || s.Epoch != epoch {
+			continue
+		}
+		want := "DIFF"
+		if est >= 0 && s.At > est {
+			want = "SNAP"
+		}
+		if s.Mode != want {
+			return fmt.Errorf("learner %d synced at %s with %s, want %s (established at %s)", learner, s.At, s.Mode, want, est)
+		}
+		return nil
+	}
+	return fmt.Errorf("leader %d never synced learner %d in epoch %d", leader, learner, epoch)
+}
+
 // roleEnd expects a role end of server (or of its handler for peer, when role is
 // "LearnerHandler") whose reason contains reason, at a time in [from, to] (to 0: any).
 func roleEnd(r *checker.Report, server protocol.ServerID, roleName string, peer protocol.ServerID, reason string, from, to time.Duration) error {

@@ -188,6 +188,9 @@ func (s *RunSpec) validateFault(f Fault) error {
 func (s *RunSpec) LastHeal() protocol.Time {
 	var t protocol.Time
 	for _, f := range s.Faults {
+		if f.At > s.Until {
+			continue // never happens in this run (a server that never starts, say)
+		}
 		t = max(t, f.At)
 		if f.Kind == FaultPartition {
 			t = max(t, f.Heal)

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+
+	"zabsim/checker"
+	"zabsim/harness"
+	"zabsim/runfile"
+)
+
+func cmdReplay(args []string, stdout io.Writer) (int, error) {
+	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	timeline := fs.Bool("timeline", false, "print the text timeline")
+	all := fs.Bool("all", false, "timeline: include timers and pings")
+	if err := fs.Parse(args); err != nil {
+		return 0, badInput("replay: %v", err)
+	}
+	if fs.NArg() != 1 {
+		return 0, badInput("replay: want exactly one run file, got %d arguments", fs.NArg())
+	}
+	f, err := runfile.Load(fs.Arg(0))
+	if err != nil {
+		return 0, badInput("%v", err)
+	}
+	res, err := harness.Replay(f, checker.Options{KeepTrace: *timeline})
+	var pe *checker.PanicError
+	if errors.As(err, &pe) {
+		return 0, err
+	}
+	if err != nil {
+		return 0, badInput("%s: invalid run: %v", fs.Arg(0), err)
+	}
+	if *asJSON {
+		if err := writeJSON(stdout, res.Report); err != nil {
+			return 0, err
+		}
+	} else {
+		if *timeline {
+			if err := harness.WriteTimeline(stdout, serverIDs(&f.Spec), res.Report.Trace, harness.TimelineOptions{All: *all}); err != nil {
+				return 0, err
+			}
+			fmt.Fprintln(stdout)
+		}
+		harness.WriteReport(stdout, res.Report)
+		if res.Divergence != "" {
+			fmt.Fprintf(stdout, "\nREPLAY DIFFERS from the recorded outcome: %s\n", res.Divergence)
+		} else {
+			fmt.Fprintf(stdout, "\nreplay reproduces the recorded outcome\n")
+		}
+	}
+	if res.Divergence != "" {
+		return exitViolation, nil
+	}
+	return exitCode(res.Report, nil), nil
+}

@@ -1,0 +1,49 @@
+package harness
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"zabsim/checker"
+)
+
+// WriteReport prints a report for a person: the run, what broke, who established what, and
+// where every server ended.
+func WriteReport(w io.Writer, r *checker.Report) {
+	fmt.Fprintf(w, "scenario %s  seed %d  simulated %s  events %d  trace %s\n", r.Scenario, r.Seed, r.SimulatedTime, r.Events, r.TraceHash)
+	if len(r.Knobs) > 0 {
+		fmt.Fprintf(w, "bug knobs on: %s\n", strings.Join(r.Knobs, ", "))
+	}
+	if len(r.Violations) == 0 {
+		fmt.Fprintf(w, "invariants: all held\n")
+	}
+	for _, v := range r.Violations {
+		fmt.Fprintf(w, "VIOLATION %s at %s servers %v (x%d): %s\n", v.Invariant, v.At, v.Servers, v.Count, v.Detail)
+	}
+	fmt.Fprintf(w, "liveness: %s\n", r.Liveness)
+	for _, e := range r.Established {
+		fmt.Fprintf(w, "established: leader %d epoch %d quorum %v at %s\n", e.Leader, e.Epoch, e.Quorum, e.At)
+	}
+	for _, s := range r.Syncs {
+		fmt.Fprintf(w, "sync: leader %d -> learner %d %s %s (epoch %d) at %s\n", s.Leader, s.Learner, s.Mode, s.Zxid, s.Epoch, s.At)
+	}
+	for _, e := range r.RoleEnds {
+		who := fmt.Sprintf("%d %s", e.Server, e.Role)
+		if e.Role == "LearnerHandler" {
+			who = fmt.Sprintf("%d handler for %d", e.Server, e.Peer)
+		}
+		fmt.Fprintf(w, "role end: %s at %s: %s\n", who, e.At, e.Reason)
+	}
+	for _, e := range r.Refusals {
+		fmt.Fprintf(w, "refused start: server %d at %s: %s\n", e.Server, e.At, e.Reason)
+	}
+	fmt.Fprintf(w, "servers:\n")
+	for _, s := range r.Servers {
+		leader := "-"
+		if s.Leader != nil {
+			leader = fmt.Sprint(*s.Leader)
+		}
+		fmt.Fprintf(w, "  %3d  %-10s leader %-3s acceptedEpoch %-3d currentEpoch %-3d lastZxid %s\n", s.ID, s.Role, leader, s.AcceptedEpoch, s.CurrentEpoch, s.LastZxid)
+	}
+}
