@@ -126,7 +126,7 @@ func TestMessageLegalFires(t *testing.T) {
 // TestElectionTerminatesFires: the leader never reads a NEWLEADER ACK, so no attempt ever
 // completes; after the liveness bound the checker reports it. Reference: invariant 25.
 func TestElectionTerminatesFires(t *testing.T) {
-	spec := scenarios.Cluster(3, 0).Until(150 * time.Second).Spec("mut-25", 1)
+	spec := scenarios.Cluster(3, 0).Until(150*time.Second).Spec("mut-25", 1)
 	m := &sim.Mutator{Input: func(id protocol.ServerID, in *protocol.Input) bool {
 		return !(id == 3 && in.Kind == protocol.InputMessage && in.Msg.Type == protocol.ACK)
 	}}

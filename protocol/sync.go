@@ -15,7 +15,7 @@ type SyncPlan struct {
 // DIFF / TRUNC / SNAP choice for a learner whose last zxid is peerLastZxid. history is the
 // leader's applied history (after a restart every logged txn counts as committed), of which
 // the last commitLogCount form the in-memory committedLog; the on-disk txn log reaches back
-// to logStart. The snapshotSizeFactor limit on reading the txn log is not modelled: the log is
+// to logStart (0: to its first txn). The snapshotSizeFactor limit on reading the txn log is not modelled: the log is
 // always small enough to read.
 func SyncFollower(peerLastZxid Zxid, history []Zxid, lastProcessedZxid Zxid, commitLogCount int, logStart Zxid) SyncPlan {
 	committed := history
@@ -39,11 +39,17 @@ func SyncFollower(peerLastZxid Zxid, history []Zxid, lastProcessedZxid Zxid, com
 			return plan
 		}
 		return snap // "Unhandled scenario for peer ... fall back to use snapshot"
-	case peerLastZxid < minCommitted:
-		// getProposalsFromTxnLog: usable only if the on-disk log holds peerLastZxid itself.
-		i := indexOf(history, peerLastZxid)
-		if i < 0 || peerLastZxid < logStart {
+	case peerLastZxid < minCommitted && len(history) > 0:
+		// getProposalsFromTxnLog: the iterator starts at the log file that holds
+		// peerLastZxid and is refused when even the oldest log starts after it; the walk
+		// then skips what the peer has (and TRUNCs or DIFFs as in rule 4).
+		start := max(logStart, history[0])
+		if peerLastZxid < start {
 			return snap
+		}
+		i := 0
+		for i < len(history) && history[i] < start {
+			i++
 		}
 		if plan, ok := queueCommittedProposals(history[i:], peerLastZxid, maxCommitted, maxCommitted); ok {
 			return plan
@@ -101,13 +107,4 @@ func queueCommittedProposals(log []Zxid, peerLastZxid, maxZxid, lastCommittedZxi
 		plan.Proposals = log[first:end:end]
 	}
 	return plan, true
-}
-
-func indexOf(s []Zxid, z Zxid) int {
-	for i, x := range s {
-		if x == z {
-			return i
-		}
-	}
-	return -1
 }

@@ -1,0 +1,825 @@
+// Package runfile reads and writes the versioned JSON "run file" that records one simulation
+// run (its sim.RunSpec and the outcome it is expected to reproduce) so that the run can be
+// replayed later, on another machine or by another version of zabsim.
+//
+// A run file is data that people edit by hand and share, so Unmarshal is strict (unknown
+// fields, wrong types and malformed values are errors that name the JSON path) and never
+// panics; Marshal is deterministic, so a saved file changes only when the run changes.
+//
+// Defaults. Missing optional fields are filled in as follows; an explicit value, including an
+// explicit zero, is always kept as written, so that a file says exactly what ran:
+//
+//   - cluster.observers: none.
+//   - cluster.tickTime, cluster.initLimit, cluster.syncLimit: no default, they must be given
+//     (an explicit 0 is kept, for sim.RunSpec.Validate to reject).
+//   - cluster.connectToLearnerMasterLimit, leaderConnectDelayDuringRetry, commitLogCount,
+//     observerElectionDelay, leaderSelfRegisterJitter, leaderSelfRegisterDelay and
+//     election.delay: the values of protocol.DefaultConfig.
+//   - cluster.election.leader: the highest participant id, as protocol.DefaultConfig chooses.
+//   - cluster.election.changes: none (it is written only when there are some); each change
+//     needs both "at" and "leader".
+//   - network and each of its fields: sim.DefaultOptions.
+//   - disks[i] epochs: -1 (file missing); snapshotZxid and logStart: 0x0; txns: none.
+//   - knobs: none; stopWhenStable: false; scenario: ""; expect: a clean run, no trace hash.
+//   - faults[i].heal: 0 (never); faults[i].oneWay: false.
+//
+// format, seed, cluster, cluster.participants and until are required. Each fault needs
+// "kind" and "at" plus the fields its kind uses, and may not carry others: "server" for
+// start, crash and restart; "groups" (and optionally "heal", "oneWay") for partition;
+// "server", "write", "occurrence" and "point" for crash-point; "server", "write" and
+// "occurrence" for disk-write-fails.
+package runfile
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"zabsim/protocol"
+	"zabsim/sim"
+)
+
+// Format is the run file format this package writes, and the newest it reads. Bump it when a
+// change would make an older zabsim misread a newer file, so that it refuses instead.
+const Format = 1
+
+// Expectation is the outcome a run file records, which a replay compares against.
+type Expectation struct {
+	// Violations are the invariant names the run is expected to report, sorted and unique;
+	// empty means a clean run. Marshal and Unmarshal sort and de-duplicate them.
+	Violations []string
+	// TraceHash is the run's trace hash, 16 lowercase hex digits; "" means not recorded, and
+	// a replay then compares violations only.
+	TraceHash string
+}
+
+// File is one run file: what to run and what it is expected to produce.
+type File struct {
+	Spec   sim.RunSpec
+	Expect Expectation
+}
+
+// Marshal encodes f as indented JSON with a trailing newline. The bytes depend only on f, so
+// saving the same run twice gives the same file. It fails, rather than write a file that
+// Unmarshal would reject or read back differently, when f holds something the format cannot
+// express: an observer listed before a participant (server order is part of a run), an
+// unknown fault kind, write kind or crash point, a field the fault's kind does not use, an
+// epoch below -1, or a malformed trace hash or violation name.
+func Marshal(f File) ([]byte, error) {
+	fj, err := toJSON(&f)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(fj); err != nil {
+		return nil, err
+	}
+	return pretty(bytes.TrimSuffix(buf.Bytes(), []byte("\n"))), nil
+}
+
+// Unmarshal decodes a run file. It checks the format version first, so that a file from a
+// newer zabsim is refused with an upgrade hint rather than with confusing field errors; then it
+// reports every unknown field, type error and malformed value it finds, joined with
+// errors.Join, each naming its JSON path. It does not call sim.RunSpec.Validate: the caller
+// does, so that a run file and a spec built in code are judged by the same rules.
+func Unmarshal(data []byte) (File, error) {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return File{}, errors.New("run file is empty")
+	}
+	if err := checkFormat(data); err != nil {
+		return File{}, err
+	}
+	if err := checkSchema(data, typeOfFileJSON); err != nil {
+		return File{}, err
+	}
+	var fj fileJSON
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&fj); err != nil {
+		// checkSchema accepts only what the decoder accepts, so this is a backstop.
+		return File{}, describeDecodeError(data, err)
+	}
+	return fromJSON(&fj)
+}
+
+// checkFormat decodes "format" alone, before anything else, so a newer file is refused on
+// its version rather than on fields this version does not know.
+func checkFormat(data []byte) error {
+	var head struct {
+		Format json.RawMessage `json:"format"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field == "" {
+			return fmt.Errorf("run file must be a JSON object, got %s", te.Value)
+		}
+		return describeDecodeError(data, err)
+	}
+	raw := string(head.Format)
+	if raw == "" || raw == "null" {
+		return errors.New(`run file has no "format" field`)
+	}
+	n, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil {
+		if errors.Is(err, strconv.ErrRange) && !strings.HasPrefix(raw, "-") {
+			return fmt.Errorf("run file format %s is newer than this zabsim understands (%d); upgrade zabsim", raw, Format)
+		}
+		return fmt.Errorf("format: want an integer, got %s", raw)
+	}
+	if n > Format {
+		return fmt.Errorf("run file format %d is newer than this zabsim understands (%d); upgrade zabsim", n, Format)
+	}
+	if n < 1 {
+		return fmt.Errorf("unknown run file format %d", n)
+	}
+	return nil
+}
+
+// Load reads and decodes the run file at path. Errors name the path.
+func Load(path string) (File, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return File{}, fmt.Errorf("read run file: %w", err)
+	}
+	f, err := Unmarshal(data)
+	if err != nil {
+		if j, ok := err.(interface{ Unwrap() []error }); ok && len(j.Unwrap()) > 1 {
+			return File{}, fmt.Errorf("%s: invalid run file:\n%w", path, err)
+		}
+		return File{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return f, nil
+}
+
+// Save writes f to path atomically: it writes a temporary file in the same directory, syncs
+// and closes it, then renames it over path, so a reader (or a crash) sees either the old file
+// or the complete new one, never a partial file. The temporary file is removed on any error.
+// An existing file's permissions are kept; a new file gets 0644.
+func Save(path string, f File) (err error) {
+	data, err := Marshal(f)
+	if err != nil {
+		return fmt.Errorf("save run file %s: %w", path, err)
+	}
+	mode := fs.FileMode(0o644)
+	if st, err := os.Stat(path); err == nil && st.Mode().IsRegular() {
+		mode = st.Mode().Perm()
+	}
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	tmp, err := os.CreateTemp(dir, "."+base+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("save run file %s: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+			err = fmt.Errorf("save run file %s: %w", path, err)
+		}
+	}()
+	if _, err = tmp.Write(data); err != nil {
+		return err
+	}
+	if err = tmp.Chmod(mode); err != nil {
+		return err
+	}
+	if err = tmp.Sync(); err != nil {
+		return err
+	}
+	if err = tmp.Close(); err != nil {
+		return err
+	}
+	if err = os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	// Make the rename itself durable. Best effort: some file systems cannot sync a directory,
+	// and the file is complete either way.
+	if d, derr := os.Open(dir); derr == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// maxProblems caps how many problems one error lists, so a badly broken (or hostile) file
+// gives a readable error in bounded time.
+const maxProblems = 50
+
+// problems collects field-level errors, each prefixed with its JSON path.
+type problems struct {
+	errs    []error
+	dropped int
+}
+
+func (p *problems) add(path, format string, args ...any) {
+	if len(p.errs) >= maxProblems {
+		p.dropped++
+		return
+	}
+	p.errs = append(p.errs, errors.New(path+": "+fmt.Sprintf(format, args...)))
+}
+
+func (p *problems) err() error { return joinProblems(p.errs, p.dropped) }
+
+func joinProblems(errs []error, dropped int) error {
+	if dropped > 0 {
+		errs = append(errs, fmt.Errorf("... and %d more problems", dropped))
+	}
+	return errors.Join(errs...)
+}
+
+// ---- File -> JSON ----
+
+func toJSON(f *File) (*fileJSON, error) {
+	var p problems
+	s := &f.Spec
+	c := &s.Config
+	seed := s.Seed
+	fj := &fileJSON{
+		Format:         Format,
+		Scenario:       s.Scenario,
+		Seed:           &seed,
+		Knobs:          nonNil(c.Knobs.Enabled()),
+		Until:          ptr(fmtTime(s.Until)),
+		StopWhenStable: s.StopWhenStable,
+		Disks:          []diskJSON{},
+		Faults:         []faultJSON{},
+	}
+
+	cj := &clusterJSON{
+		Participants:                  []int64{},
+		Observers:                     []int64{},
+		TickTime:                      ptr(c.TickTime.String()),
+		InitLimit:                     ptr(c.InitLimit),
+		SyncLimit:                     ptr(c.SyncLimit),
+		ConnectToLearnerMasterLimit:   ptr(c.ConnectToLearnerMasterLimit),
+		LeaderConnectDelayDuringRetry: ptr(c.LeaderConnectDelayDuringRetry.String()),
+		CommitLogCount:                ptr(c.CommitLogCount),
+		ObserverElectionDelay:         ptr(c.ObserverElectionDelay.String()),
+		LeaderSelfRegisterJitter:      ptr(c.LeaderSelfRegisterJitter.String()),
+		Election:                      &electionJSON{Leader: ptr(int64(c.Election.Leader)), Delay: ptr(c.Election.Delay.String())},
+	}
+	for _, ch := range c.Election.Changes {
+		cj.Election.Changes = append(cj.Election.Changes, changeJSON{At: ptr(fmtTime(ch.At)), Leader: ptr(int64(ch.Leader))})
+	}
+	if c.LeaderSelfRegisterDelay != 0 {
+		cj.LeaderSelfRegisterDelay = ptr(c.LeaderSelfRegisterDelay.String())
+	}
+	for i, sc := range c.Servers {
+		switch sc.Type {
+		case protocol.PARTICIPANT:
+			if len(cj.Observers) > 0 {
+				p.add(fmt.Sprintf("cluster.servers[%d]", i), "participant %d is listed after an observer; a run file lists participants first, and server order is part of a run", sc.ID)
+			}
+			cj.Participants = append(cj.Participants, int64(sc.ID))
+		case protocol.OBSERVER:
+			cj.Observers = append(cj.Observers, int64(sc.ID))
+		default:
+			p.add(fmt.Sprintf("cluster.servers[%d]", i), "server %d has unknown learner type %d", sc.ID, sc.Type)
+		}
+	}
+	fj.Cluster = cj
+
+	o := &s.Options
+	fj.Network = &networkJSON{
+		OneWayDelayMin:    ptr(o.OneWayDelayMin.String()),
+		OneWayDelayJitter: ptr(o.OneWayDelayJitter.String()),
+		MessageLoss:       &ratioJSON{Num: o.MessageLossProbability.Num, Den: o.MessageLossProbability.Den},
+	}
+
+	for i, sd := range s.Disks {
+		path := fmt.Sprintf("disks[%d]", i)
+		d := &sd.Disk
+		dj := diskJSON{
+			ID:              ptr(int64(sd.ID)),
+			AcceptedEpoch:   ptr(int64(d.AcceptedEpoch)),
+			CurrentEpoch:    ptr(int64(d.CurrentEpoch)),
+			CurrentEpochTmp: ptr(int64(d.CurrentEpochTmp)),
+			UpdatingEpoch:   d.UpdatingEpoch,
+			Txns:            make([]string, 0, len(d.Txns)),
+			SnapshotZxid:    ptr(fmtZxid(d.SnapshotZxid)),
+			LogStart:        ptr(fmtZxid(d.LogStart)),
+		}
+		checkEpoch(&p, path+".acceptedEpoch", int64(d.AcceptedEpoch))
+		checkEpoch(&p, path+".currentEpoch", int64(d.CurrentEpoch))
+		checkEpoch(&p, path+".currentEpochTmp", int64(d.CurrentEpochTmp))
+		for _, z := range d.Txns {
+			dj.Txns = append(dj.Txns, fmtZxid(z))
+		}
+		fj.Disks = append(fj.Disks, dj)
+	}
+
+	for i, f := range s.Faults {
+		fj.Faults = append(fj.Faults, faultToJSON(&p, fmt.Sprintf("faults[%d]", i), f))
+	}
+
+	ej := &expectJSON{Violations: []string{}, TraceHash: f.Expect.TraceHash}
+	if v := normViolations(&p, "expect.violations", f.Expect.Violations); v != nil {
+		ej.Violations = v
+	}
+	if ej.TraceHash != "" && !isTraceHash(ej.TraceHash) {
+		p.add("expect.traceHash", "invalid trace hash %q (want 16 lowercase hex digits)", ej.TraceHash)
+	}
+	fj.Expect = ej
+	if err := p.err(); err != nil {
+		return nil, err
+	}
+	return fj, nil
+}
+
+func faultToJSON(p *problems, path string, f sim.Fault) faultJSON {
+	fj := faultJSON{Kind: string(f.Kind), At: ptr(fmtTime(f.At))}
+	uses, _, known := faultFields(f.Kind)
+	if !known {
+		p.add(path+".kind", "unknown fault kind %q (known: %s)", f.Kind, knownFaultKinds())
+		return fj
+	}
+	set := fieldSet(0)
+	if f.Server != 0 {
+		set |= fServer
+	}
+	if f.Groups != nil {
+		set |= fGroups
+	}
+	if f.OneWay {
+		set |= fOneWay
+	}
+	if f.Heal != 0 {
+		set |= fHeal
+	}
+	if f.Write != 0 {
+		set |= fWrite
+	}
+	if f.Occurrence != 0 {
+		set |= fOccurrence
+	}
+	if f.Point != "" {
+		set |= fPoint
+	}
+	for _, fl := range allFaultFields {
+		if set&fl.bit != 0 && uses&fl.bit == 0 {
+			p.add(path+"."+fl.name, "set, but a %q fault does not use it", f.Kind)
+		}
+	}
+	if uses&fServer != 0 {
+		fj.Server = ptr(int64(f.Server))
+	}
+	if uses&fGroups != 0 {
+		groups := make([][]int64, 0, len(f.Groups))
+		for _, g := range f.Groups {
+			ids := make([]int64, 0, len(g))
+			for _, id := range g {
+				ids = append(ids, int64(id))
+			}
+			groups = append(groups, ids)
+		}
+		fj.Groups = &groups
+	}
+	if uses&fOneWay != 0 {
+		fj.OneWay = ptr(f.OneWay)
+	}
+	if uses&fHeal != 0 && f.Heal != 0 {
+		fj.Heal = ptr(fmtTime(f.Heal))
+	}
+	if uses&fWrite != 0 {
+		if _, ok := protocol.ParseWriteKind(f.Write.String()); !ok {
+			p.add(path+".write", "write kind %d has no name", f.Write)
+		} else {
+			fj.Write = ptr(f.Write.String())
+		}
+	}
+	if uses&fOccurrence != 0 {
+		fj.Occurrence = ptr(f.Occurrence)
+	}
+	if uses&fPoint != 0 {
+		checkPoint(p, path+".point", f.Point)
+		fj.Point = ptr(f.Point)
+	}
+	return fj
+}
+
+// ---- JSON -> File ----
+
+func fromJSON(fj *fileJSON) (File, error) {
+	var p problems
+	var f File
+	s := &f.Spec
+	s.Scenario = fj.Scenario
+	if fj.Seed == nil {
+		p.add("seed", "missing")
+	} else {
+		s.Seed = *fj.Seed
+	}
+
+	var participants, observers []protocol.ServerID
+	cj := fj.Cluster
+	if cj == nil {
+		p.add("cluster", "missing")
+		cj = &clusterJSON{}
+	} else if cj.Participants == nil {
+		p.add("cluster.participants", "missing")
+	}
+	for _, id := range cj.Participants {
+		participants = append(participants, protocol.ServerID(id))
+	}
+	for _, id := range cj.Observers {
+		observers = append(observers, protocol.ServerID(id))
+	}
+	c := protocol.DefaultConfig(participants, observers)
+	if fj.Cluster != nil {
+		c.TickTime = requiredDuration(&p, "cluster.tickTime", cj.TickTime)
+		c.InitLimit = requiredInt(&p, "cluster.initLimit", cj.InitLimit)
+		c.SyncLimit = requiredInt(&p, "cluster.syncLimit", cj.SyncLimit)
+	}
+	if cj.ConnectToLearnerMasterLimit != nil {
+		c.ConnectToLearnerMasterLimit = *cj.ConnectToLearnerMasterLimit
+	}
+	optionalDuration(&p, "cluster.leaderConnectDelayDuringRetry", cj.LeaderConnectDelayDuringRetry, &c.LeaderConnectDelayDuringRetry)
+	if cj.CommitLogCount != nil {
+		c.CommitLogCount = *cj.CommitLogCount
+	}
+	optionalDuration(&p, "cluster.observerElectionDelay", cj.ObserverElectionDelay, &c.ObserverElectionDelay)
+	optionalDuration(&p, "cluster.leaderSelfRegisterJitter", cj.LeaderSelfRegisterJitter, &c.LeaderSelfRegisterJitter)
+	optionalDuration(&p, "cluster.leaderSelfRegisterDelay", cj.LeaderSelfRegisterDelay, &c.LeaderSelfRegisterDelay)
+	if e := cj.Election; e != nil {
+		if e.Leader != nil {
+			c.Election.Leader = protocol.ServerID(*e.Leader)
+		}
+		optionalDuration(&p, "cluster.election.delay", e.Delay, &c.Election.Delay)
+		for i, cj := range e.Changes {
+			path := fmt.Sprintf("cluster.election.changes[%d]", i)
+			var ch protocol.LeaderChange
+			ch.At = protocol.Time(requiredDuration(&p, path+".at", cj.At))
+			if cj.Leader == nil {
+				p.add(path+".leader", "missing")
+			} else {
+				ch.Leader = protocol.ServerID(*cj.Leader)
+			}
+			c.Election.Changes = append(c.Election.Changes, ch)
+		}
+	}
+	knobSeen := map[string]bool{} // lookups only; never iterated
+	for i, name := range fj.Knobs {
+		path := fmt.Sprintf("knobs[%d]", i)
+		if knobSeen[name] {
+			p.add(path, "knob %q is listed twice", name)
+			continue
+		}
+		knobSeen[name] = true
+		if err := c.Knobs.Set(name); err != nil {
+			p.add(path, "%v", err)
+		}
+	}
+	s.Config = c
+
+	s.Options = sim.DefaultOptions()
+	if n := fj.Network; n != nil {
+		optionalDuration(&p, "network.oneWayDelayMin", n.OneWayDelayMin, &s.Options.OneWayDelayMin)
+		optionalDuration(&p, "network.oneWayDelayJitter", n.OneWayDelayJitter, &s.Options.OneWayDelayJitter)
+		if r := n.MessageLoss; r != nil {
+			s.Options.MessageLossProbability = sim.Ratio{Num: r.Num, Den: r.Den}
+		}
+	}
+
+	for i, dj := range fj.Disks {
+		path := fmt.Sprintf("disks[%d]", i)
+		sd := sim.ServerDisk{Disk: protocol.NewDisk()}
+		if dj.ID == nil {
+			p.add(path+".id", "missing")
+		} else {
+			sd.ID = protocol.ServerID(*dj.ID)
+		}
+		d := &sd.Disk
+		optionalEpoch(&p, path+".acceptedEpoch", dj.AcceptedEpoch, &d.AcceptedEpoch)
+		optionalEpoch(&p, path+".currentEpoch", dj.CurrentEpoch, &d.CurrentEpoch)
+		optionalEpoch(&p, path+".currentEpochTmp", dj.CurrentEpochTmp, &d.CurrentEpochTmp)
+		d.UpdatingEpoch = dj.UpdatingEpoch
+		for j, z := range dj.Txns {
+			if zx, ok := parseZxid(&p, fmt.Sprintf("%s.txns[%d]", path, j), z); ok {
+				d.Txns = append(d.Txns, zx)
+			}
+		}
+		if dj.SnapshotZxid != nil {
+			d.SnapshotZxid, _ = parseZxid(&p, path+".snapshotZxid", *dj.SnapshotZxid)
+		}
+		if dj.LogStart != nil {
+			d.LogStart, _ = parseZxid(&p, path+".logStart", *dj.LogStart)
+		}
+		s.Disks = append(s.Disks, sd)
+	}
+
+	for i, fl := range fj.Faults {
+		s.Faults = append(s.Faults, faultFromJSON(&p, fmt.Sprintf("faults[%d]", i), &fl))
+	}
+
+	s.Until = protocol.Time(requiredDuration(&p, "until", fj.Until))
+	s.StopWhenStable = fj.StopWhenStable
+
+	if ej := fj.Expect; ej != nil {
+		f.Expect.Violations = normViolations(&p, "expect.violations", ej.Violations)
+		if ej.TraceHash != "" {
+			h := strings.ToLower(ej.TraceHash)
+			if !isTraceHash(h) {
+				p.add("expect.traceHash", "invalid trace hash %q (want 16 hex digits)", ej.TraceHash)
+			}
+			f.Expect.TraceHash = h
+		}
+	}
+	if err := p.err(); err != nil {
+		return File{}, err
+	}
+	return f, nil
+}
+
+func faultFromJSON(p *problems, path string, fj *faultJSON) sim.Fault {
+	f := sim.Fault{Kind: sim.FaultKind(fj.Kind)}
+	if fj.At == nil {
+		p.add(path+".at", "missing")
+	} else if d, ok := parseDuration(p, path+".at", *fj.At); ok {
+		f.At = protocol.Time(d)
+	}
+	if fj.Kind == "" {
+		p.add(path+".kind", "missing (known: %s)", knownFaultKinds())
+		return f
+	}
+	uses, required, known := faultFields(f.Kind)
+	if !known {
+		p.add(path+".kind", "unknown fault kind %q (known: %s)", fj.Kind, knownFaultKinds())
+		return f
+	}
+	set := fieldSet(0)
+	if fj.Server != nil {
+		set |= fServer
+	}
+	if fj.Groups != nil {
+		set |= fGroups
+	}
+	if fj.OneWay != nil {
+		set |= fOneWay
+	}
+	if fj.Heal != nil {
+		set |= fHeal
+	}
+	if fj.Write != nil {
+		set |= fWrite
+	}
+	if fj.Occurrence != nil {
+		set |= fOccurrence
+	}
+	if fj.Point != nil {
+		set |= fPoint
+	}
+	for _, fl := range allFaultFields {
+		switch {
+		case set&fl.bit != 0 && uses&fl.bit == 0:
+			p.add(path+"."+fl.name, "not used by a %q fault", f.Kind)
+		case set&fl.bit == 0 && required&fl.bit != 0:
+			p.add(path+"."+fl.name, "missing (a %q fault needs it)", f.Kind)
+		}
+	}
+	if uses&fServer != 0 && fj.Server != nil {
+		f.Server = protocol.ServerID(*fj.Server)
+	}
+	if uses&fGroups != 0 && fj.Groups != nil {
+		f.Groups = make([][]protocol.ServerID, 0, len(*fj.Groups))
+		for _, g := range *fj.Groups {
+			ids := make([]protocol.ServerID, 0, len(g))
+			for _, id := range g {
+				ids = append(ids, protocol.ServerID(id))
+			}
+			f.Groups = append(f.Groups, ids)
+		}
+	}
+	if uses&fOneWay != 0 && fj.OneWay != nil {
+		f.OneWay = *fj.OneWay
+	}
+	if uses&fHeal != 0 && fj.Heal != nil {
+		if d, ok := parseDuration(p, path+".heal", *fj.Heal); ok {
+			f.Heal = protocol.Time(d)
+		}
+	}
+	if uses&fWrite != 0 && fj.Write != nil {
+		if w, ok := protocol.ParseWriteKind(*fj.Write); ok {
+			f.Write = w
+		} else {
+			p.add(path+".write", "unknown write kind %q (known: %s)", *fj.Write, knownWriteKinds())
+		}
+	}
+	if uses&fOccurrence != 0 && fj.Occurrence != nil {
+		f.Occurrence = *fj.Occurrence
+	}
+	if uses&fPoint != 0 && fj.Point != nil {
+		checkPoint(p, path+".point", *fj.Point)
+		f.Point = *fj.Point
+	}
+	return f
+}
+
+// ---- fault kinds and their fields ----
+
+type fieldSet uint8
+
+const (
+	fServer fieldSet = 1 << iota
+	fHeal
+	fGroups
+	fOneWay
+	fWrite
+	fOccurrence
+	fPoint
+)
+
+// allFaultFields is in JSON key order, so problems come out in a fixed order.
+var allFaultFields = []struct {
+	bit  fieldSet
+	name string
+}{
+	{fHeal, "heal"}, {fServer, "server"}, {fGroups, "groups"}, {fOneWay, "oneWay"},
+	{fWrite, "write"}, {fOccurrence, "occurrence"}, {fPoint, "point"},
+}
+
+// faultKinds lists the fault kinds in the order sim declares them.
+var faultKinds = []sim.FaultKind{
+	sim.FaultStart, sim.FaultCrash, sim.FaultRestart, sim.FaultPartition, sim.FaultCrashPoint, sim.FaultDiskWrite,
+}
+
+// faultFields says which fields a fault kind uses and which of those a file must give.
+func faultFields(k sim.FaultKind) (uses, required fieldSet, known bool) {
+	switch k {
+	case sim.FaultStart, sim.FaultCrash, sim.FaultRestart:
+		return fServer, fServer, true
+	case sim.FaultPartition:
+		return fGroups | fOneWay | fHeal, fGroups, true
+	case sim.FaultCrashPoint:
+		all := fServer | fWrite | fOccurrence | fPoint
+		return all, all, true
+	case sim.FaultDiskWrite:
+		all := fServer | fWrite | fOccurrence
+		return all, all, true
+	}
+	return 0, 0, false
+}
+
+func knownFaultKinds() string {
+	names := make([]string, len(faultKinds))
+	for i, k := range faultKinds {
+		names[i] = string(k)
+	}
+	return strings.Join(names, ", ")
+}
+
+func knownWriteKinds() string {
+	var names []string
+	for k := protocol.WriteKind(1); ; k++ {
+		if _, ok := protocol.ParseWriteKind(k.String()); !ok {
+			break
+		}
+		names = append(names, k.String())
+	}
+	return strings.Join(names, ", ")
+}
+
+// crashPoints are the values sim.FaultCrashPoint accepts for Point.
+var crashPoints = []string{"before", "torn", "after"}
+
+func checkPoint(p *problems, path, point string) {
+	if !slices.Contains(crashPoints, point) {
+		p.add(path, "unknown crash point %q (want before, torn or after)", point)
+	}
+}
+
+// ---- scalar formats ----
+
+func fmtTime(t protocol.Time) string { return time.Duration(t).String() }
+
+// fmtZxid prints a zxid in hex as ZooKeeper logs it; negative zxids (which no valid run
+// holds) get a sign so that they still round-trip.
+func fmtZxid(z protocol.Zxid) string {
+	if z < 0 {
+		return "-0x" + strconv.FormatUint(-uint64(z), 16)
+	}
+	return "0x" + strconv.FormatUint(uint64(z), 16)
+}
+
+func parseZxid(p *problems, path, s string) (protocol.Zxid, bool) {
+	bad := func() (protocol.Zxid, bool) {
+		p.add(path, "invalid zxid %q (want hex such as \"0x100000001\")", s)
+		return 0, false
+	}
+	neg := strings.HasPrefix(s, "-")
+	h := strings.TrimPrefix(s, "-")
+	if !strings.HasPrefix(h, "0x") && !strings.HasPrefix(h, "0X") {
+		return bad()
+	}
+	u, err := strconv.ParseUint(h[2:], 16, 64)
+	if err != nil {
+		return bad()
+	}
+	if neg {
+		if u > 1<<63 {
+			return bad()
+		}
+		return protocol.Zxid(-int64(u)), true
+	}
+	if u > 1<<63-1 {
+		return bad()
+	}
+	return protocol.Zxid(u), true
+}
+
+func parseDuration(p *problems, path, s string) (time.Duration, bool) {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		p.add(path, "invalid duration %q (want a Go duration such as \"2s\", \"200ms\" or \"1.5s\")", s)
+		return 0, false
+	}
+	return d, true
+}
+
+func requiredDuration(p *problems, path string, s *string) time.Duration {
+	if s == nil {
+		p.add(path, "missing (want a Go duration such as \"2s\")")
+		return 0
+	}
+	d, _ := parseDuration(p, path, *s)
+	return d
+}
+
+func optionalDuration(p *problems, path string, s *string, dst *time.Duration) {
+	if s == nil {
+		return
+	}
+	if d, ok := parseDuration(p, path, *s); ok {
+		*dst = d
+	}
+}
+
+func requiredInt(p *problems, path string, n *int) int {
+	if n == nil {
+		p.add(path, "missing")
+		return 0
+	}
+	return *n
+}
+
+func checkEpoch(p *problems, path string, e int64) bool {
+	if e < -1 {
+		p.add(path, "epoch %d is invalid (want -1 for a missing file, or at least 0)", e)
+		return false
+	}
+	return true
+}
+
+func optionalEpoch(p *problems, path string, e *int64, dst *protocol.Epoch) {
+	if e != nil && checkEpoch(p, path, *e) {
+		*dst = protocol.Epoch(*e)
+	}
+}
+
+func isTraceHash(s string) bool {
+	if len(s) != 16 {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// normViolations returns the names sorted and unique (nil for none), reporting empty names.
+func normViolations(p *problems, path string, names []string) []string {
+	if len(names) == 0 {
+		return nil
+	}
+	for i, n := range names {
+		if strings.TrimSpace(n) == "" {
+			p.add(fmt.Sprintf("%s[%d]", path, i), "empty invariant name")
+		}
+	}
+	out := slices.Clone(names)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
