@@ -111,20 +111,45 @@ type Checker struct {
 	livenessAt  protocol.Time
 	healSeen    bool
 	dirty       bool // a role, crash or partition changed since the last AfterStep
+	scratch     []protocol.ServerID
 	report      *reportBuilder
 }
 
 // New returns a checker for spec.
 func New(spec *sim.RunSpec) *Checker {
+	c := &Checker{}
+	c.Reset(spec)
+	return c
+}
+
+// Reset makes c a fresh checker for spec, reusing its storage.
+func (c *Checker) Reset(spec *sim.RunSpec) {
 	n := len(spec.Config.Servers)
-	c := &Checker{spec: spec, cfg: &spec.Config,
-		attempts: make([]attempt, n), learners: make([]learnerGhost, n), conns: make([]connGhost, 0, 4*n),
+	attempts := c.attempts[:cap(c.attempts)]
+	if len(attempts) < n {
+		attempts = append(attempts, make([]attempt, n-len(attempts))...)
+	}
+	for i := range attempts {
+		a := &attempts[i]
+		*a = attempt{infoAcc: a.infoAcc[:0], ackEpoch: a.ackEpoch[:0], newLeaderAcks: a.newLeaderAcks[:0]}
+	}
+	*c = Checker{spec: spec, cfg: &spec.Config,
+		attempts: attempts[:n], learners: resize(c.learners, n), conns: c.conns[:0],
+		leaderOf: c.leaderOf[:0], violations: nil, scratch: c.scratch[:0],
 		healAt: spec.LastHeal(), heals: spec.FaultsHeal(), livenessAt: -1}
 	for i := range c.learners {
 		c.learners[i] = learnerGhost{leaderInfoEpoch: -1, newLeaderEpoch: -1, maxAcc: -1, maxCur: -1}
 	}
 	c.report = newReportBuilder(n)
-	return c
+}
+
+func resize[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	s = s[:n]
+	clear(s)
+	return s
 }
 
 // Violations returns what was found so far: the first violation of each invariant.
@@ -260,7 +285,7 @@ func (c *Checker) onPersist(w *sim.World, e *sim.TraceEvent) {
 		}
 		g.maxCur = max(g.maxCur, d.CurrentEpoch)
 		if a := &c.attempts[i]; a.active && a.epoch == e.Write.Epoch {
-			acked := []protocol.ServerID{e.Server}
+			acked := append(c.scratch[:0], e.Server)
 			for _, s := range a.ackEpoch {
 				if s.ss.CurrentEpoch != -1 {
 					acked = append(acked, s.sid)
@@ -443,7 +468,7 @@ func (c *Checker) onSend(w *sim.World, e *sim.TraceEvent) {
 		c.stage(e, &g.leaderStage, 2, 3)
 	case protocol.UPTODATE:
 		c.stage(e, &g.leaderStage, 3, 4)
-		acks := append([]protocol.ServerID{e.Server}, a.newLeaderAcks...)
+		acks := append(append(c.scratch[:0], e.Server), a.newLeaderAcks...)
 		if !a.active || !c.voterQuorum(acks) {
 			c.fail(ActivationNeedsVoterQuorum, e.At, fmt.Sprintf("leader %d sent UPTODATE with NEWLEADER acks only from %v", e.Server, voters(c.cfg, acks)), e.Server, e.Peer)
 		}
@@ -484,7 +509,7 @@ func (c *Checker) AfterStep(w *sim.World) {
 		c.dirty = false
 		for i := range c.attempts {
 			if a := &c.attempts[i]; a.active {
-				v, _ := w.View(i)
+				v, _ := w.Role(i)
 				a.broadcast = v.Zab == protocol.BROADCAST
 				switch {
 				case !a.broadcast:
@@ -515,17 +540,17 @@ func (c *Checker) AfterStep(w *sim.World) {
 
 // supported: the leader plus the voters that follow it in its epoch and that it can exchange
 // packets with form a voter quorum.
-func (c *Checker) supported(w *sim.World, li int, lv protocol.View) bool {
+func (c *Checker) supported(w *sim.World, li int, lv protocol.Role) bool {
 	n := 1
 	for j := 0; j < w.ServerCount(); j++ {
 		if j == li {
 			continue
 		}
-		v, up := w.View(j)
-		if !up || v.State != protocol.FOLLOWING || v.Leader != lv.ID || v.Epoch != lv.Epoch {
+		v, up := w.Role(j)
+		if !up || v.State != protocol.FOLLOWING || v.Leader != lv.Leader || v.Epoch != lv.Epoch {
 			continue
 		}
-		if w.Blocked(v.ID, lv.ID) || w.Blocked(lv.ID, v.ID) {
+		if id := w.ServerAt(j); w.Blocked(id, lv.Leader) || w.Blocked(lv.Leader, id) {
 			continue
 		}
 		n++
@@ -536,13 +561,13 @@ func (c *Checker) supported(w *sim.World, li int, lv protocol.View) bool {
 // established: some leader is in BROADCAST and a voter quorum (with it) is synced to it.
 func (c *Checker) established(w *sim.World) bool {
 	for i := 0; i < w.ServerCount(); i++ {
-		lv, up := w.View(i)
+		lv, up := w.Role(i)
 		if !up || lv.State != protocol.LEADING || lv.Zab != protocol.BROADCAST {
 			continue
 		}
 		n := 1
 		for j := 0; j < w.ServerCount(); j++ {
-			if v, up := w.View(j); j != i && up && v.State == protocol.FOLLOWING && v.Synced && v.Leader == lv.ID && v.Epoch == lv.Epoch {
+			if v, up := w.Role(j); j != i && up && v.State == protocol.FOLLOWING && v.Synced && v.Leader == lv.Leader && v.Epoch == lv.Epoch {
 				n++
 			}
 		}
@@ -553,23 +578,46 @@ func (c *Checker) established(w *sim.World) bool {
 	return false
 }
 
+// Liveness is how a run was judged for liveness; it prints itself only when asked.
+type Liveness struct {
+	// Judged is false when the faults never heal or the run ended before the bound.
+	Judged bool
+	// OK: a leader with a synced voter quorum existed at At, within Bound.
+	OK    bool
+	At    protocol.Time
+	Bound protocol.Time
+	Why   string
+}
+
+func (l Liveness) String() string {
+	switch {
+	case !l.Judged:
+		return "not judged: " + l.Why
+	case l.OK:
+		return "ok: leader with a synced quorum at " + protocol.FormatTime(l.At) + " (bound " + protocol.FormatTime(l.Bound) + ")"
+	}
+	return "violated: " + l.Why
+}
+
+// MarshalText prints the verdict as String does.
+func (l Liveness) MarshalText() ([]byte, error) { return []byte(l.String()), nil }
+
 // Finish judges liveness at the end of a run that ended at end: when every fault heals, a leader
-// with a synced voter quorum must exist within LivenessBound of the last heal. It returns how
-// liveness was judged, for the report.
-func (c *Checker) Finish(end protocol.Time) string {
+// with a synced voter quorum must exist within LivenessBound of the last heal.
+func (c *Checker) Finish(end protocol.Time) Liveness {
 	if !c.heals {
-		return "not judged: faults do not heal"
+		return Liveness{Why: "faults do not heal"}
 	}
 	deadline := c.healAt.Add(LivenessBound(c.cfg))
 	switch {
 	case c.livenessMet && c.livenessAt <= deadline:
-		return fmt.Sprintf("ok: leader with a synced quorum at %s (bound %s)", c.livenessAt, deadline)
+		return Liveness{Judged: true, OK: true, At: c.livenessAt, Bound: deadline}
 	case c.livenessMet:
 		c.fail(ElectionTerminates, c.livenessAt, fmt.Sprintf("a leader with a synced quorum only at %s, after the bound %s", c.livenessAt, deadline))
-		return "violated"
+		return Liveness{Judged: true, At: c.livenessAt, Bound: deadline, Why: "leader established after the bound"}
 	case end >= deadline:
 		c.fail(ElectionTerminates, deadline, fmt.Sprintf("no leader with a synced voter quorum within %v of the last heal at %s", LivenessBound(c.cfg), c.healAt))
-		return "violated"
+		return Liveness{Judged: true, Bound: deadline, Why: "no leader with a synced voter quorum"}
 	}
-	return fmt.Sprintf("not judged: run ended at %s, before the bound %s", end, deadline)
+	return Liveness{Bound: deadline, Why: "the run ended before the bound"}
 }

@@ -23,7 +23,7 @@ type Report struct {
 	Syncs         []SyncRecord     `json:"syncs"`
 	RoleEnds      []RoleEnd        `json:"roleEnds"`
 	Refusals      []Refusal        `json:"refusals"`
-	Liveness      string           `json:"liveness"`
+	Liveness      Liveness         `json:"liveness"`
 	Probes        ProbeCounts      `json:"probes"`
 	Trace         []sim.TraceEvent `json:"-"`
 	ViolationsRaw []Violation      `json:"-"`
@@ -129,7 +129,7 @@ func sortedIDs(ids []protocol.ServerID) []protocol.ServerID {
 }
 
 // build assembles the report at the end of the run.
-func (c *Checker) build(w *sim.World, res sim.Result, liveness string) *Report {
+func (c *Checker) build(w *sim.World, res sim.Result, liveness Liveness) *Report {
 	r := c.report
 	rep := &Report{
 		Scenario: c.spec.Scenario, Seed: c.spec.Seed, SimulatedTime: res.End.String(), Events: res.Events,

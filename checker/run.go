@@ -2,6 +2,7 @@ package checker
 
 import (
 	"fmt"
+	"sync"
 
 	"zabsim/sim"
 )
@@ -29,13 +30,17 @@ func Run(spec *sim.RunSpec, opts Options) (rep *Report, err error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
-	c := New(spec)
+	r := runners.Get().(*runner)
+	defer runners.Put(r)
+	c, w := &r.c, &r.w
+	c.Reset(spec)
 	c.report.keepTrace = opts.KeepTrace
-	obs := []sim.Observer{c}
+	r.stop.c = c
 	if opts.StopAtFirstViolation {
-		obs = append(obs, stopper{c})
+		w.Reset(spec, c, &r.stop)
+	} else {
+		w.Reset(spec, c)
 	}
-	w := sim.NewWorld(spec, obs...)
 	w.SetMutator(opts.Mutator)
 	defer func() {
 		if r := recover(); r != nil {
@@ -48,11 +53,21 @@ func Run(spec *sim.RunSpec, opts Options) (rep *Report, err error) {
 	return c.build(w, res, liveness), nil
 }
 
+// runner is the storage of one run, pooled: a sweep reuses worlds, peers and checkers instead
+// of allocating them for every run. Nothing of it escapes into the report.
+type runner struct {
+	c    Checker
+	w    sim.World
+	stop stopper
+}
+
+var runners = sync.Pool{New: func() any { return new(runner) }}
+
 type stopper struct{ c *Checker }
 
-func (s stopper) OnTrace(*sim.World, *sim.TraceEvent) {}
+func (s *stopper) OnTrace(*sim.World, *sim.TraceEvent) {}
 
-func (s stopper) AfterStep(w *sim.World) {
+func (s *stopper) AfterStep(w *sim.World) {
 	if len(s.c.violations) > 0 {
 		w.Stop()
 	}

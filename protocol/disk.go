@@ -176,8 +176,11 @@ func (e *LoadError) Error() string { return e.Reason }
 // NEWLEADER snapshot and before the currentEpoch write leaves a server that cannot start
 // (ZOOKEEPER-2354). We model ZOOKEEPER-1653's updatingEpoch marker as the safe default and
 // make its absence the SnapshotBeforeEpochNoMarker knob.
-func LoadDataBase(d Disk) (Disk, []DiskWrite, error) {
-	var writes []DiskWrite
+func LoadDataBase(d Disk) (Disk, []DiskWrite, error) { return loadDataBase(d, nil) }
+
+// loadDataBase appends the writes to buf, so that a restarted peer can reuse its storage.
+func loadDataBase(d Disk, buf []DiskWrite) (Disk, []DiskWrite, error) {
+	writes := buf[:0]
 	write := func(w DiskWrite) {
 		d.Apply(w)
 		writes = append(writes, w)

@@ -39,15 +39,26 @@ type QuorumPeer struct {
 // NewQuorumPeer rebuilds a server from its disk alone (QuorumPeer.start + loadDataBase). It
 // returns a *LoadError when ZooKeeper refuses to start (spec §2.3). cfg must outlive the peer.
 func NewQuorumPeer(cfg *Config, id ServerID, disk Disk) (*QuorumPeer, error) {
-	if !cfg.IsMember(id) {
-		return nil, &LoadError{Reason: fmt.Sprintf("My id %d not in the peer list", id)}
-	}
-	loaded, writes, err := LoadDataBase(disk)
-	if err != nil {
+	p := new(QuorumPeer)
+	if err := p.Reset(cfg, id, disk); err != nil {
 		return nil, err
 	}
+	return p, nil
+}
+
+// Reset is NewQuorumPeer in place: p forgets everything (as a restarted process does) but
+// keeps its storage, so a simulator can reuse the memory of a dead process.
+func (p *QuorumPeer) Reset(cfg *Config, id ServerID, disk Disk) error {
+	if !cfg.IsMember(id) {
+		return &LoadError{Reason: fmt.Sprintf("My id %d not in the peer list", id)}
+	}
+	loaded, writes, err := loadDataBase(disk, p.startWrites)
+	if err != nil {
+		return err
+	}
 	t, _ := cfg.typeOf(id)
-	p := &QuorumPeer{
+	lead, learnr := p.lead, p.learnr
+	*p = QuorumPeer{
 		cfg:               cfg,
 		id:                id,
 		learnerType:       t,
@@ -58,9 +69,12 @@ func NewQuorumPeer(cfg *Config, id ServerID, disk Disk) (*QuorumPeer, error) {
 		disk:              loaded,
 		peerEpoch:         loaded.CurrentEpoch,
 		startWrites:       writes,
+		lead:              lead,
+		learnr:            learnr,
 	}
-	p.lead.epoch = -1
-	return p, nil
+	p.lead.reset()
+	p.learnr.reset()
+	return nil
 }
 
 // ID returns the peer's sid.
@@ -93,7 +107,7 @@ func (p *QuorumPeer) start(in Input, out []Effect) []Effect {
 			out = append(out, Effect{Kind: EffectProbe, Probe: ProbeUpdatingEpochRecovery})
 		}
 	}
-	p.startWrites = nil
+	p.startWrites = p.startWrites[:0]
 	return p.becomeLooking(in.Now, out)
 }
 
@@ -182,6 +196,26 @@ type View struct {
 	PeerEpoch     Epoch
 	Synced        bool // learner: processed UPTODATE; leader: in BROADCAST
 	Listening     bool // accepting learner connections
+}
+
+// Role is the small part of a View that checkers consult after every event.
+type Role struct {
+	State  ServerState
+	Zab    ZabState
+	Synced bool
+	Leader ServerID
+	Epoch  Epoch
+}
+
+// Role returns the peer's role, leader and epoch.
+func (p *QuorumPeer) Role() Role {
+	switch p.state {
+	case LEADING:
+		return Role{State: p.state, Zab: p.zab, Leader: p.id, Epoch: p.lead.epoch, Synced: p.zab == BROADCAST}
+	case FOLLOWING, OBSERVING:
+		return Role{State: p.state, Zab: p.zab, Leader: p.learnr.leader, Epoch: p.learnr.newEpoch, Synced: p.learnr.phase == lnBroadcast}
+	}
+	return Role{State: p.state, Zab: p.zab, Leader: -1, Epoch: -1}
 }
 
 // View returns the peer's observable state without allocating.

@@ -250,7 +250,7 @@ func probe(r *checker.Report, p protocol.Probe) error {
 
 // liveness expects the liveness judgement to have passed.
 func live(r *checker.Report) error {
-	if !strings.HasPrefix(r.Liveness, "ok") {
+	if !r.Liveness.OK {
 		return fmt.Errorf("liveness: %s", r.Liveness)
 	}
 	return nil

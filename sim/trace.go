@@ -139,32 +139,40 @@ func (h *hasher) zxids(z []protocol.Zxid) {
 	}
 }
 
+// event digests the fields the event's kind uses (the others are zero).
 func (h *hasher) event(e *TraceEvent) {
 	h.u64(uint64(e.At))
 	h.u64(uint64(e.Kind)<<48 | uint64(e.State)<<40 | uint64(e.Zab)<<32 | uint64(e.Conn))
-	h.u64(uint64(e.Server))
-	h.u64(uint64(e.Peer))
-	h.u64(uint64(e.Timer.Kind)<<32 | uint64(e.Timer.Gen))
-	m := &e.Msg
-	h.u64(uint64(m.Type)<<32 | uint64(uint32(m.Version)))
-	h.u64(uint64(m.Zxid))
-	h.u64(uint64(m.Sid))
-	h.u64(uint64(m.Epoch))
-	h.zxids(m.Txns)
-	w := &e.Write
-	h.u64(uint64(w.Kind))
-	h.u64(uint64(w.Epoch))
-	h.u64(uint64(w.Zxid))
-	h.zxids(w.Txns)
-	n := &e.Note
-	h.u64(uint64(n.Kind)<<8 | uint64(n.Mode))
-	h.u64(uint64(n.Epoch))
-	h.u64(uint64(n.Peer))
-	h.u64(uint64(n.Zxid))
-	h.u64(uint64(len(n.Sids)))
-	for _, s := range n.Sids {
-		h.u64(uint64(s))
+	h.u64(uint64(e.Server)<<32 ^ uint64(e.Peer))
+	switch e.Kind {
+	case TrTimer:
+		h.u64(uint64(e.Timer.Kind)<<32 | uint64(e.Timer.Gen))
+	case TrSend, TrRecv, TrDrop:
+		m := &e.Msg
+		h.u64(uint64(m.Type)<<32 | uint64(uint32(m.Version)))
+		h.u64(uint64(m.Zxid))
+		h.u64(uint64(m.Sid)<<32 ^ uint64(m.Epoch))
+		if m.Txns != nil {
+			h.zxids(m.Txns)
+		}
+	case TrPersist, TrWriteFailed:
+		w := &e.Write
+		h.u64(uint64(w.Kind)<<56 ^ uint64(w.Epoch))
+		h.u64(uint64(w.Zxid))
+		h.zxids(w.Txns)
+	case TrNote:
+		n := &e.Note
+		h.u64(uint64(n.Kind)<<8 | uint64(n.Mode) | uint64(n.State)<<16)
+		h.u64(uint64(n.Epoch))
+		h.u64(uint64(n.Peer))
+		h.u64(uint64(n.Zxid))
+		h.u64(uint64(len(n.Sids)))
+		for _, s := range n.Sids {
+			h.u64(uint64(s))
+		}
+		h.str(n.Reason)
 	}
-	h.str(n.Reason)
-	h.str(e.Detail)
+	if e.Detail != "" {
+		h.str(e.Detail)
+	}
 }

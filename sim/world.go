@@ -28,6 +28,7 @@ type Mutator struct {
 type server struct {
 	id        protocol.ServerID
 	peer      *protocol.QuorumPeer // nil while down
+	spare     *protocol.QuorumPeer // a dead process's memory, reused by the next start
 	disk      protocol.Disk
 	inc       uint32 // incarnation: bumped at every crash
 	up        bool
@@ -65,6 +66,9 @@ type World struct {
 	conns   []conn // index = ConnID; 0 unused
 	netRand *rand.Rand
 	jitRand *rand.Rand
+	netPCG  *rand.PCG
+	jitPCG  *rand.PCG
+	spares  []*protocol.QuorumPeer
 	hash    hasher
 	obs     []Observer
 	effects []protocol.Effect
@@ -74,41 +78,81 @@ type World struct {
 	fired   []bool // per fault: a crash point or disk fault has been used
 	base    []int  // per fault: the server's count of that write kind when it was armed
 	mutator *Mutator
+	mutIn   protocol.Input
 	stopped bool
 	changed bool // a role changed in this step (for StopWhenStable)
 }
 
 // NewWorld builds the world for spec. The spec must be valid (RunSpec.Validate).
 func NewWorld(spec *RunSpec, observers ...Observer) *World {
-	w := &World{spec: spec, cfg: spec.Config, obs: observers}
-	master := rand.New(rand.NewPCG(spec.Seed, 0x7a616273696d)) // "zabsim"
+	w := &World{}
+	w.Reset(spec, observers...)
+	return w
+}
+
+// Reset makes w a fresh world for spec, reusing its storage (and the memory of its peers)
+// so that a sweep allocates almost nothing per run.
+func (w *World) Reset(spec *RunSpec, observers ...Observer) {
+	*w = World{spec: spec, cfg: spec.Config, obs: append(w.obs[:0], observers...),
+		conns: append(w.conns[:0], conn{}), queue: eventQueue{items: w.queue.items[:0]},
+		servers: w.servers[:0], effects: w.effects[:0], netRand: w.netRand, jitRand: w.jitRand,
+		netPCG: w.netPCG, jitPCG: w.jitPCG,
+		armed: resize(w.armed, len(spec.Faults)), fired: resize(w.fired, len(spec.Faults)), base: resize(w.base, len(spec.Faults))}
+	var master rand.PCG
+	master.Seed(spec.Seed, 0x7a616273696d) // "zabsim"
 	// Each subsystem draws from its own stream, so a change in how often one draws does not
 	// shift the other's choices.
-	w.netRand = rand.New(rand.NewPCG(master.Uint64(), master.Uint64()))
-	w.jitRand = rand.New(rand.NewPCG(master.Uint64(), master.Uint64()))
-	w.conns = make([]conn, 1, 16)
-	w.queue.items = make([]event, 0, 64)
-	w.armed = make([]bool, len(spec.Faults))
-	w.fired = make([]bool, len(spec.Faults))
-	w.base = make([]int, len(spec.Faults))
+	if w.netPCG == nil {
+		w.netPCG, w.jitPCG = new(rand.PCG), new(rand.PCG)
+		w.netRand, w.jitRand = rand.New(w.netPCG), rand.New(w.jitPCG)
+	}
+	w.netPCG.Seed(master.Uint64(), master.Uint64())
+	w.jitPCG.Seed(master.Uint64(), master.Uint64())
 	w.hash.h = fnvOffset
-	delayed := map[protocol.ServerID]bool{}
 	for i, f := range spec.Faults {
-		if f.Kind == FaultStart {
-			delayed[f.Server] = true
-		}
 		w.push(event{at: f.At, kind: evFault, fault: i, server: -1})
 	}
-	w.servers = make([]server, 0, len(spec.Config.Servers))
-	for _, sc := range spec.Config.Servers {
-		w.servers = append(w.servers, server{id: sc.ID, disk: spec.DiskOf(sc.ID)})
+	spares := w.spares[:0]
+	for i := range w.servers[:cap(w.servers)] {
+		old := &w.servers[:cap(w.servers)][i]
+		for _, p := range [2]*protocol.QuorumPeer{old.peer, old.spare} {
+			if p != nil {
+				spares = append(spares, p)
+			}
+		}
+		*old = server{} // so that no peer is collected twice by a later Reset
 	}
+	for _, sc := range spec.Config.Servers {
+		s := server{id: sc.ID, disk: spec.DiskOf(sc.ID)}
+		if n := len(spares); n > 0 {
+			s.spare, spares = spares[n-1], spares[:n-1]
+		}
+		w.servers = append(w.servers, s)
+	}
+	w.spares = spares
 	for i := range w.servers {
-		if !delayed[w.servers[i].id] {
+		if !startsLate(spec, w.servers[i].id) {
 			w.push(event{at: 0, kind: evStart, server: i})
 		}
 	}
-	return w
+}
+
+func startsLate(spec *RunSpec, id protocol.ServerID) bool {
+	for _, f := range spec.Faults {
+		if f.Kind == FaultStart && f.Server == id {
+			return true
+		}
+	}
+	return false
+}
+
+func resize[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	s = s[:n]
+	clear(s)
+	return s
 }
 
 // SetMutator installs a Mutator (tests only).
@@ -148,6 +192,14 @@ func (w *World) View(i int) (protocol.View, bool) {
 		return protocol.View{ID: s.id, State: protocol.LOOKING, Leader: -1, Epoch: -1}, false
 	}
 	return s.peer.View(), true
+}
+
+// Role returns server i's role; ok is false while it is down.
+func (w *World) Role(i int) (protocol.Role, bool) {
+	if s := &w.servers[i]; s.up {
+		return s.peer.Role(), true
+	}
+	return protocol.Role{Leader: -1, Epoch: -1}, false
 }
 
 // Peer exposes server i's peer for read-only visits (VisitHandlers); nil while down.
@@ -291,8 +343,12 @@ func (w *World) endOf(c *conn, srv int) int {
 func (w *World) step(srv int, in protocol.Input) {
 	for {
 		s := &w.servers[srv]
-		if w.mutator != nil && w.mutator.Input != nil && !w.mutator.Input(s.id, &in) {
-			return
+		if w.mutator != nil && w.mutator.Input != nil {
+			w.mutIn = in // a field, so that taking its address does not move every input to the heap
+			if !w.mutator.Input(s.id, &w.mutIn) {
+				return
+			}
+			in = w.mutIn
 		}
 		w.effects = s.peer.Step(in, w.effects[:0])
 		if w.mutator != nil && w.mutator.Effects != nil {
@@ -396,14 +452,18 @@ func (w *World) startServer(srv int, why string) {
 	if s.up {
 		return
 	}
-	peer, err := protocol.NewQuorumPeer(&w.cfg, s.id, s.disk)
+	peer := s.spare
+	if peer == nil {
+		peer = new(protocol.QuorumPeer)
+	}
+	err := peer.Reset(&w.cfg, s.id, s.disk)
 	if err != nil {
 		s.refused = err.Error()
 		w.emitSimple(TrRefused, srv, 0, 0, err.Error())
 		return
 	}
 	s.refused = ""
-	s.peer, s.up, s.exited, s.listening = peer, true, false, false
+	s.peer, s.spare, s.up, s.exited, s.listening = peer, nil, true, false, false
 	w.changed = true
 	w.emitSimple(TrStart, srv, 0, 0, why)
 	w.step(srv, protocol.Input{Kind: protocol.InputStart, Now: w.now})
@@ -417,7 +477,7 @@ func (w *World) crash(srv int, why string) {
 	if !s.up {
 		return
 	}
-	s.up, s.peer, s.listening = false, nil, false
+	s.up, s.spare, s.peer, s.listening = false, s.peer, nil, false
 	s.inc++
 	w.changed = true
 	w.emitSimple(TrCrash, srv, 0, 0, why)
@@ -492,7 +552,7 @@ func (w *World) stable() bool {
 		if !w.servers[i].up {
 			continue
 		}
-		v := w.servers[i].peer.View()
+		v := w.servers[i].peer.Role()
 		if !v.Synced {
 			return false
 		}

@@ -17,6 +17,7 @@ func cmdReplay(args []string, stdout io.Writer) (int, error) {
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	timeline := fs.Bool("timeline", false, "print the text timeline")
 	all := fs.Bool("all", false, "timeline: include timers and pings")
+	update := fs.Bool("update", false, "re-record the file's expected outcome from this replay (after a deliberate change)")
 	if err := fs.Parse(args); err != nil {
 		return 0, badInput("replay: %v", err)
 	}
@@ -52,6 +53,14 @@ func cmdReplay(args []string, stdout io.Writer) (int, error) {
 		} else {
 			fmt.Fprintf(stdout, "\nreplay reproduces the recorded outcome\n")
 		}
+	}
+	if *update && res.Divergence != "" {
+		f.Expect = runfile.Expectation{Violations: res.Report.ViolationNames(), TraceHash: res.Report.TraceHash}
+		if err := runfile.Save(fs.Arg(0), f); err != nil {
+			return 0, err
+		}
+		fmt.Fprintf(stdout, "re-recorded %s: review the diff before committing it\n", fs.Arg(0))
+		return exitCode(res.Report, nil), nil
 	}
 	if res.Divergence != "" {
 		return exitViolation, nil
