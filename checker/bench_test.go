@@ -9,19 +9,22 @@ import (
 	"zabsim/sim"
 )
 
-func activationSpec(participants int) *sim.RunSpec {
+func activationSpec(participants int, assigned bool) *sim.RunSpec {
 	var ids []protocol.ServerID
 	for i := 1; i <= participants; i++ {
 		ids = append(ids, protocol.ServerID(i))
 	}
-	return &sim.RunSpec{Scenario: "bench", Config: protocol.DefaultConfig(ids, nil), Options: sim.DefaultOptions(),
+	cfg := protocol.DefaultConfig(ids, nil)
+	cfg.Election.Assigned = assigned
+	return &sim.RunSpec{Scenario: "bench", Config: cfg, Options: sim.DefaultOptions(),
 		Until: protocol.Time(time.Minute), StopWhenStable: true}
 }
 
-// benchActivation measures whole cold-start activations (LOOKING to every learner UPTODATE)
-// with every invariant checked after every event.
-func benchActivation(b *testing.B, participants int) {
-	spec := activationSpec(participants)
+// benchActivation measures whole runs from boot to every learner UPTODATE, with every
+// invariant checked after every event: with assigned roles (leader activation alone) or with
+// Fast Leader Election first (a full cold start).
+func benchActivation(b *testing.B, participants int, assigned bool) {
+	spec := activationSpec(participants, assigned)
 	var events uint64
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -40,10 +43,18 @@ func benchActivation(b *testing.B, participants int) {
 	b.ReportMetric(float64(events)/float64(b.N), "events/run")
 }
 
-// BenchmarkActivation3 is a 3-server activation.
+// BenchmarkActivation3 is a 3-server activation with assigned roles.
 // Reference: spec §5.1-§5.8.
-func BenchmarkActivation3(b *testing.B) { benchActivation(b, 3) }
+func BenchmarkActivation3(b *testing.B) { benchActivation(b, 3, true) }
 
-// BenchmarkActivation5 is a 5-server activation.
+// BenchmarkActivation5 is a 5-server activation with assigned roles.
 // Reference: spec §5.1-§5.8.
-func BenchmarkActivation5(b *testing.B) { benchActivation(b, 5) }
+func BenchmarkActivation5(b *testing.B) { benchActivation(b, 5, true) }
+
+// BenchmarkColdStart3 is a 3-server cold start: Fast Leader Election, then activation.
+// Reference: spec §4, §5.
+func BenchmarkColdStart3(b *testing.B) { benchActivation(b, 3, false) }
+
+// BenchmarkColdStart5 is a 5-server cold start.
+// Reference: spec §4, §5.
+func BenchmarkColdStart5(b *testing.B) { benchActivation(b, 5, false) }

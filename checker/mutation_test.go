@@ -46,8 +46,8 @@ func dropEffects(pred func(id protocol.ServerID, e *protocol.Effect) bool) *sim.
 // Reference: shared/spec/invariants.md.
 func TestCleanRunsStayClean(t *testing.T) {
 	for _, s := range []*sim.RunSpec{
-		scenarios.Cluster(3, 0).StopWhenStable().Spec("clean", 1),
-		scenarios.Cluster(3, 0).Disk(1, 2, 2, protocol.MakeZxid(1, 1), protocol.MakeZxid(2, 1)).Disk(2, 2, 1, protocol.MakeZxid(1, 1)).
+		scenarios.AssignedCluster(3, 0).StopWhenStable().Spec("clean", 1),
+		scenarios.AssignedCluster(3, 0).Disk(1, 2, 2, protocol.MakeZxid(1, 1), protocol.MakeZxid(2, 1)).Disk(2, 2, 1, protocol.MakeZxid(1, 1)).
 			Disk(3, 2, 1, protocol.MakeZxid(1, 1)).StartAt(2, 100*time.Millisecond).StopWhenStable().Spec("ahead", 1),
 	} {
 		if rep := runMutated(t, s, nil); len(rep.Violations) > 0 {
@@ -62,13 +62,13 @@ func TestAcceptedBeforeAnnouncedFires(t *testing.T) {
 	m := dropEffects(func(id protocol.ServerID, e *protocol.Effect) bool {
 		return id == 3 && e.Kind == protocol.EffectPersist && e.Write.Kind == protocol.WriteAcceptedEpoch
 	})
-	expectOnly(t, runMutated(t, scenarios.Cluster(3, 0).StopWhenStable().Spec("mut-4", 1), m), checker.AcceptedBeforeAnnounced)
+	expectOnly(t, runMutated(t, scenarios.AssignedCluster(3, 0).StopWhenStable().Spec("mut-4", 1), m), checker.AcceptedBeforeAnnounced)
 }
 
 // TestOneLeaderPerEpochFires: no epoch file is ever written (a disk that lies), so after a full
 // restart a different leader proposes epoch 1 again. Reference: invariant 5, spec §9.1.5.
 func TestOneLeaderPerEpochFires(t *testing.T) {
-	spec := scenarios.Cluster(3, 0).Crash(1, 2*time.Second).Crash(2, 2*time.Second).Crash(3, 2*time.Second).
+	spec := scenarios.AssignedCluster(3, 0).Crash(1, 2*time.Second).Crash(2, 2*time.Second).Crash(3, 2*time.Second).
 		Restart(1, 3*time.Second).Restart(2, 3*time.Second).Restart(3, 3*time.Second).Until(10*time.Second).Spec("mut-5", 1)
 	spec.Config.Election.Changes = []protocol.LeaderChange{{At: protocol.Time(2500 * time.Millisecond), Leader: 2}}
 	m := dropEffects(func(_ protocol.ServerID, e *protocol.Effect) bool {
@@ -81,7 +81,7 @@ func TestOneLeaderPerEpochFires(t *testing.T) {
 // ahead (the checker saw the real one), so the leader counts a follower ahead of it.
 // Reference: invariant 7, spec §5.5 step 2a, Zab1_0Test.testLeaderBehind.
 func TestLeaderNotBehindFires(t *testing.T) {
-	spec := scenarios.Cluster(3, 0).Disk(1, 2, 2, protocol.MakeZxid(1, 1), protocol.MakeZxid(2, 1)).Disk(2, 2, 1, protocol.MakeZxid(1, 1)).
+	spec := scenarios.AssignedCluster(3, 0).Disk(1, 2, 2, protocol.MakeZxid(1, 1), protocol.MakeZxid(2, 1)).Disk(2, 2, 1, protocol.MakeZxid(1, 1)).
 		Disk(3, 2, 1, protocol.MakeZxid(1, 1)).StartAt(2, 100*time.Millisecond).StopWhenStable().Spec("mut-7", 1)
 	m := &sim.Mutator{Input: func(id protocol.ServerID, in *protocol.Input) bool {
 		if id == 3 && in.Kind == protocol.InputMessage && in.Msg.Type == protocol.ACKEPOCH && in.From == 1 {
@@ -95,7 +95,7 @@ func TestLeaderNotBehindFires(t *testing.T) {
 // TestFollowerEpochGateFires: a learner that had already accepted the epoch answers with a real
 // ACKEPOCH instead of -1. Reference: invariant 8, spec §6.3 step 4.
 func TestFollowerEpochGateFires(t *testing.T) {
-	spec := scenarios.Cluster(3, 0).Disk(1, 0, 0).Disk(2, 0, 0).Disk(3, 0, 0).
+	spec := scenarios.AssignedCluster(3, 0).Disk(1, 0, 0).Disk(2, 0, 0).Disk(3, 0, 0).
 		CrashPoint(1, 0, protocol.WriteAcceptedEpoch, 1, "after").Restart(1, time.Second).StopWhenStable().Spec("mut-8", 1)
 	m := &sim.Mutator{Effects: func(id protocol.ServerID, effects []protocol.Effect) []protocol.Effect {
 		for i := range effects {
@@ -120,13 +120,13 @@ func TestMessageLegalFires(t *testing.T) {
 		}
 		return effects
 	}}
-	expectOnly(t, runMutated(t, scenarios.Cluster(3, 0).StopWhenStable().Spec("mut-21", 1), m), checker.MessageLegal)
+	expectOnly(t, runMutated(t, scenarios.AssignedCluster(3, 0).StopWhenStable().Spec("mut-21", 1), m), checker.MessageLegal)
 }
 
 // TestElectionTerminatesFires: the leader never reads a NEWLEADER ACK, so no attempt ever
 // completes; after the liveness bound the checker reports it. Reference: invariant 25.
 func TestElectionTerminatesFires(t *testing.T) {
-	spec := scenarios.Cluster(3, 0).Until(150*time.Second).Spec("mut-25", 1)
+	spec := scenarios.AssignedCluster(3, 0).Until(150*time.Second).Spec("mut-25", 1)
 	m := &sim.Mutator{Input: func(id protocol.ServerID, in *protocol.Input) bool {
 		return !(id == 3 && in.Kind == protocol.InputMessage && in.Msg.Type == protocol.ACK)
 	}}

@@ -54,14 +54,24 @@ type Config struct {
 	Knobs Knobs
 }
 
-// ElectionConfig configures the election component a LOOKING peer asks for a decision.
+// ElectionConfig configures the election component a LOOKING peer asks for a decision: Fast
+// Leader Election (the default), or assigned roles for focused scenarios.
 type ElectionConfig struct {
 	_ struct{}
+	// Assigned turns Fast Leader Election off: every election decides for Leader (or the
+	// latest of Changes) after Delay.
+	Assigned bool
 	// Leader is the sid every server decides for in assigned-roles mode.
 	Leader ServerID
 	// Delay is how long an assigned election takes to decide, standing for FLE's
 	// finalize wait (200 ms).
 	Delay time.Duration
+	// FinalizeWait is FLE's finalizeWait: quiet time after a quorum before deciding (200 ms).
+	FinalizeWait time.Duration
+	// MinNotificationInterval is FLE's first poll timeout (200 ms); it doubles on every
+	// empty poll up to MaxNotificationInterval (60 s).
+	MinNotificationInterval time.Duration
+	MaxNotificationInterval time.Duration
 	// Changes re-assign the leader over time: an election that decides at or after At
 	// decides for Leader (the latest change that applies wins). Use them to re-elect after a
 	// leader crashes.
@@ -106,6 +116,13 @@ type Knobs struct {
 	// SnapshotBeforeEpochNoMarker (ZOOKEEPER-1653): the learner takes the NEWLEADER snapshot
 	// without first leaving the updatingEpoch marker that lets a restart recover.
 	SnapshotBeforeEpochNoMarker bool
+	// VoteOrderPrecedenceBug (ZOOKEEPER-1419): totalOrderPredicate lets a higher sid with an
+	// equal zxid win even when its peerEpoch is lower.
+	VoteOrderPrecedenceBug bool
+	// StrictOutOfElectionVoteEquality (ZOOKEEPER-1732/1818): votes of servers out of
+	// election must agree on zxid and election round too, so a joiner may never see a
+	// quorum in an ensemble whose members report different rounds.
+	StrictOutOfElectionVoteEquality bool
 }
 
 // KnobNames lists the knobs in a fixed order, for flags and run files.
@@ -116,6 +133,8 @@ var KnobNames = []string{
 	"CurrentEpochOnUptodate",
 	"EpochMemoryBeforeFile",
 	"SnapshotBeforeEpochNoMarker",
+	"VoteOrderPrecedenceBug",
+	"StrictOutOfElectionVoteEquality",
 }
 
 func (k *Knobs) field(name string) *bool {
@@ -132,6 +151,10 @@ func (k *Knobs) field(name string) *bool {
 		return &k.EpochMemoryBeforeFile
 	case "SnapshotBeforeEpochNoMarker":
 		return &k.SnapshotBeforeEpochNoMarker
+	case "VoteOrderPrecedenceBug":
+		return &k.VoteOrderPrecedenceBug
+	case "StrictOutOfElectionVoteEquality":
+		return &k.StrictOutOfElectionVoteEquality
 	}
 	return nil
 }
@@ -158,7 +181,8 @@ func (k Knobs) Enabled() []string {
 }
 
 // DefaultConfig returns ZooKeeper's sample configuration (tickTime 2000 ms, initLimit 10,
-// syncLimit 5) for the given voters and observers, leader = highest voter sid.
+// syncLimit 5) for the given voters and observers, with Fast Leader Election and its timers.
+// For assigned roles set Election.Assigned (the assigned leader defaults to the highest voter).
 func DefaultConfig(participants, observers []ServerID) Config {
 	c := Config{
 		TickTime:                      2 * time.Second,
@@ -179,6 +203,9 @@ func DefaultConfig(participants, observers []ServerID) Config {
 		c.Election.Leader = slices.Max(participants)
 	}
 	c.Election.Delay = 200 * time.Millisecond
+	c.Election.FinalizeWait = 200 * time.Millisecond
+	c.Election.MinNotificationInterval = 200 * time.Millisecond
+	c.Election.MaxNotificationInterval = 60 * time.Second
 	return c
 }
 
@@ -223,7 +250,12 @@ func (c *Config) Validate() error {
 	if c.CommitLogCount < 1 {
 		errs = append(errs, fmt.Errorf("commitLogCount must be at least 1, got %d", c.CommitLogCount))
 	}
-	if len(c.Servers) > 0 && voters > 0 {
+	if !c.Election.Assigned && (c.Election.FinalizeWait <= 0 || c.Election.MinNotificationInterval <= 0 ||
+		c.Election.MaxNotificationInterval < c.Election.MinNotificationInterval) {
+		errs = append(errs, fmt.Errorf("fast leader election needs positive finalizeWait and notification intervals (min <= max), got %v, %v, %v",
+			c.Election.FinalizeWait, c.Election.MinNotificationInterval, c.Election.MaxNotificationInterval))
+	}
+	if len(c.Servers) > 0 && voters > 0 && c.Election.Assigned {
 		if t, ok := c.typeOf(c.Election.Leader); !ok || t != PARTICIPANT {
 			errs = append(errs, fmt.Errorf("assigned leader %d is not a participant", c.Election.Leader))
 		}

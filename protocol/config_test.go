@@ -45,6 +45,7 @@ func TestConfigValidateReportsEveryProblem(t *testing.T) {
 	t.Run("no servers and zero timers", func(t *testing.T) {
 		var cfg protocol.Config
 		cfg.CommitLogCount = 500
+		cfg.Election.Assigned = true // FLE's timers are checked separately
 		msgs := cfgJoinedErrors(t, cfg.Validate())
 		require.Len(t, msgs, 4, "%q", msgs)
 		assert.Contains(t, msgs, "no servers configured")
@@ -59,6 +60,7 @@ func TestConfigValidateReportsEveryProblem(t *testing.T) {
 		cfg.InitLimit = 0
 		cfg.TickTime = 0
 		cfg.SyncLimit = 0
+		cfg.Election.Assigned = true
 		cfg.Election.Leader = 4 // an observer
 		msgs := cfgJoinedErrors(t, cfg.Validate())
 		require.Len(t, msgs, 5, "%q", msgs)
@@ -71,6 +73,7 @@ func TestConfigValidateReportsEveryProblem(t *testing.T) {
 
 	t.Run("leader not in the configuration", func(t *testing.T) {
 		cfg := protocol.DefaultConfig([]protocol.ServerID{1, 2, 3}, nil)
+		cfg.Election.Assigned = true
 		cfg.Election.Leader = 9
 		msgs := cfgJoinedErrors(t, cfg.Validate())
 		assert.Equal(t, []string{"assigned leader 9 is not a participant"}, msgs)

@@ -3,32 +3,47 @@ package protocol
 import "time"
 
 // The election seam. A LOOKING peer asks its election component for a decision
-// (QuorumPeer.run: currentVote = makeLEStrategy().lookForLeader()). Today the only component is
-// the assigned-roles election: the run names the leader, and every server decides for it after
-// Config.Election.Delay, which stands for Fast Leader Election's 200 ms finalize wait. Fast
-// Leader Election plugs in here: lookForLeader starts a round, stepLooking feeds it
-// notifications and timers, and decide is how any election ends.
+// (QuorumPeer.run: currentVote = makeLEStrategy().lookForLeader()). The default component is
+// Fast Leader Election (fle.go). For focused scenarios, the assigned-roles election decides for
+// Config.Election.Leader (or a later LeaderChange) after Config.Election.Delay, which stands for
+// FLE's 200 ms finalize wait. Either way decide is how an election ends.
 
-// lookForLeader starts an election round. An observer that just left its leader first sleeps
-// a random time below ObserverElectionDelay (Observer.waitForObserverElectionDelay), which the
-// world resolves as timer jitter.
+// lookForLeader starts an election. An observer that just left its leader first sleeps a random
+// time below ObserverElectionDelay (Observer.waitForObserverElectionDelay), which the world
+// resolves as timer jitter.
 func (p *QuorumPeer) lookForLeader(now Time, afterObserving bool, out []Effect) []Effect {
-	var jitter time.Duration
+	var pause time.Duration
 	if afterObserving {
-		jitter = p.cfg.ObserverElectionDelay
+		pause = p.cfg.ObserverElectionDelay
 	}
-	p.electionGen, out = p.newTimer(TimerElection, 0, p.cfg.Election.Delay, jitter, out)
-	return out
+	if p.cfg.Election.Assigned {
+		p.electionGen, out = p.newTimer(TimerElection, 0, p.cfg.Election.Delay, pause, out)
+		return out
+	}
+	if pause > 0 {
+		p.fle.running = false
+		p.electionGen, out = p.newTimer(TimerObserverPause, 0, 0, pause, out)
+		return out
+	}
+	return p.fleLookForLeader(now, out)
 }
 
-// stepLooking handles inputs while LOOKING: only the election's timers matter; anything left
-// over from a previous role (a late message, a connection the leader no longer wants) is
-// dropped, and a stray accepted connection is closed.
+// stepLooking handles inputs while LOOKING: the election's timers; anything left over from a
+// previous role (a late message, a connection the leader no longer wants) is dropped, and a
+// stray connection is closed.
 func (p *QuorumPeer) stepLooking(in Input, out []Effect) []Effect {
 	switch in.Kind {
 	case InputTimer:
-		if in.Timer.Kind == TimerElection && in.Timer.Gen == p.electionGen {
+		t := in.Timer
+		switch {
+		case t.Kind == TimerElection && p.cfg.Election.Assigned && t.Gen == p.electionGen:
 			return p.decide(in.Now, p.cfg.Election.LeaderAt(in.Now), out)
+		case t.Kind == TimerElection && p.fle.running && t.Gen == p.fle.pollGen && !p.fle.finalizing:
+			return p.flePollExpired(out)
+		case t.Kind == TimerFLEFinalize && p.fle.finalizing && t.Gen == p.fle.finalizeGen:
+			return p.fleFinalize(in.Now, out)
+		case t.Kind == TimerObserverPause && t.Gen == p.electionGen && !p.fle.running:
+			return p.fleLookForLeader(in.Now, out)
 		}
 	case InputAccepted, InputConnected:
 		return append(out, Effect{Kind: EffectClose, Conn: in.Conn})

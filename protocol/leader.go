@@ -496,7 +496,7 @@ func (p *QuorumPeer) startZkServer(now Time, out []Effect) []Effect {
 	l.phase = lpBroadcast
 	l.zkRunning = true
 	p.lastProcessedZxid = MakeZxid(l.epoch, 0)
-	p.peerEpoch = l.epoch
+	p.vote.PeerEpoch = l.epoch // updateElectionVote
 	out = p.setZab(BROADCAST, out)
 	l.tickGen, out = p.newTimer(TimerLeaderTick, 0, p.cfg.TickTime/2, 0, out)
 	return out

@@ -328,7 +328,7 @@ func (p *QuorumPeer) receiveUptodate(now Time, out []Effect) []Effect {
 		out = p.persistEpoch(WriteCurrentEpoch, l.newEpoch, out)
 	}
 	out = p.send(l.conn, Message{Type: ACK, Zxid: MakeZxid(l.newEpoch, 0)}, out)
-	p.peerEpoch = l.newEpoch
+	p.vote.PeerEpoch = l.newEpoch // updateElectionVote
 	if p.state == OBSERVING {
 		out = p.logCommitted(out)
 	} else if len(l.packetsNotLogged) > 0 {

@@ -21,12 +21,16 @@ const (
 	OBSERVERINFO PacketType = 16
 	LEADERINFO   PacketType = 17
 	ACKEPOCH     PacketType = 18
+	// NOTIFICATION is Fast Leader Election's message (FastLeaderElection.Notification),
+	// carried on the election port, not the learner port. Not a QuorumPacket.
+	NOTIFICATION PacketType = 100
 )
 
 var packetNames = [...]string{
 	PROPOSAL: "PROPOSAL", ACK: "ACK", COMMIT: "COMMIT", PING: "PING", NEWLEADER: "NEWLEADER",
 	FOLLOWERINFO: "FOLLOWERINFO", UPTODATE: "UPTODATE", DIFFPKT: "DIFF", TRUNCPKT: "TRUNC",
 	SNAPPKT: "SNAP", OBSERVERINFO: "OBSERVERINFO", LEADERINFO: "LEADERINFO", ACKEPOCH: "ACKEPOCH",
+	NOTIFICATION: "NOTIFICATION",
 }
 
 func (t PacketType) String() string {
@@ -56,6 +60,20 @@ type Message struct {
 	ConfigVersion int64
 	// Txns is the snapshot a SNAP carries. Shared and never modified by anyone.
 	Txns []Zxid
+	// Vote is a NOTIFICATION's content: the sender's vote, round and state.
+	Vote Vote
+}
+
+// Vote is FastLeaderElection's vote (Vote.java): the proposed leader, its last zxid and
+// currentEpoch (peerEpoch), the election round (electionEpoch) it was cast in, and, on the
+// wire, the sender's state and the notification version (2).
+type Vote struct {
+	Leader        ServerID
+	Zxid          Zxid
+	ElectionEpoch int64
+	PeerEpoch     Epoch
+	State         ServerState
+	Version       int32
 }
 
 // String formats a message for traces and timelines without allocating more than needed.
@@ -85,6 +103,23 @@ func (m Message) AppendText(b []byte) []byte {
 		b = append(b, " lastZxid="...)
 		b = append(b, m.Zxid.String()...)
 		b = append(b, ')')
+	case NOTIFICATION:
+		v := &m.Vote
+		b = append(b, '(')
+		b = append(b, v.State.String()...)
+		b = append(b, " leader="...)
+		b = appendVoteInt(b, int64(v.Leader))
+		b = append(b, " zxid="...)
+		if v.Zxid == noZxid {
+			b = append(b, "none"...)
+		} else {
+			b = append(b, v.Zxid.String()...)
+		}
+		b = append(b, " round="...)
+		b = strconv.AppendInt(b, v.ElectionEpoch, 10)
+		b = append(b, " peerEpoch="...)
+		b = appendVoteInt(b, int64(v.PeerEpoch))
+		b = append(b, ')')
 	case SNAPPKT:
 		b = append(b, '(')
 		b = append(b, m.Zxid.String()...)
@@ -97,4 +132,11 @@ func (m Message) AppendText(b []byte) []byte {
 		b = append(b, ')')
 	}
 	return b
+}
+
+func appendVoteInt(b []byte, v int64) []byte {
+	if v == int64(noVote) {
+		return append(b, "none"...)
+	}
+	return strconv.AppendInt(b, v, 10)
 }

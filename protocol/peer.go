@@ -24,9 +24,11 @@ type QuorumPeer struct {
 	// disk mirrors what this process has made durable (the world holds the real disk and
 	// hands it back when a write fails). Learner.shutdown reloads from it after a failed SNAP.
 	disk Disk
-	// peerEpoch is the epoch this server would report in an election vote
-	// (QuorumPeer.updateElectionVote).
-	peerEpoch Epoch
+	// vote is QuorumPeer.currentVote: the last decided vote, which this server reports to
+	// LOOKING servers; its PeerEpoch moves to the new epoch after sync (updateElectionVote).
+	vote       Vote
+	fle        fleState
+	fleScratch []ServerID
 
 	startWrites []DiskWrite
 	timerGen    uint32
@@ -57,7 +59,7 @@ func (p *QuorumPeer) Reset(cfg *Config, id ServerID, disk Disk) error {
 		return err
 	}
 	t, _ := cfg.typeOf(id)
-	lead, learnr := p.lead, p.learnr
+	lead, learnr, fle := p.lead, p.learnr, p.fle
 	*p = QuorumPeer{
 		cfg:               cfg,
 		id:                id,
@@ -67,11 +69,14 @@ func (p *QuorumPeer) Reset(cfg *Config, id ServerID, disk Disk) error {
 		db:                loaded.Txns,
 		lastProcessedZxid: loaded.LastZxid(),
 		disk:              loaded,
-		peerEpoch:         loaded.CurrentEpoch,
 		startWrites:       writes,
 		lead:              lead,
 		learnr:            learnr,
+		fleScratch:        p.fleScratch[:0],
+		// startLeaderElection: currentVote := (myid, lastLoggedZxid, currentEpoch).
+		vote: Vote{Leader: id, Zxid: loaded.LastZxid(), ElectionEpoch: -1, PeerEpoch: loaded.CurrentEpoch},
 	}
+	p.fle.recvset, p.fle.outofelection = fle.recvset[:0], fle.outofelection[:0]
 	p.lead.reset()
 	p.learnr.reset()
 	return nil
@@ -89,6 +94,8 @@ func (p *QuorumPeer) Step(in Input, out []Effect) []Effect {
 		return p.start(in, out)
 	case InputWriteFailed:
 		return p.writeFailed(in, out)
+	case InputNotification:
+		return p.receiveNotification(in.Now, in.From, in.Msg.Vote, out)
 	}
 	switch p.state {
 	case LOOKING:
@@ -194,8 +201,9 @@ type View struct {
 	CurrentEpoch  Epoch    // in memory
 	LastZxid      Zxid     // dataTree.lastProcessedZxid
 	PeerEpoch     Epoch
-	Synced        bool // learner: processed UPTODATE; leader: in BROADCAST
-	Listening     bool // accepting learner connections
+	Round         int64 // FLE's logical clock
+	Synced        bool  // learner: processed UPTODATE; leader: in BROADCAST
+	Listening     bool  // accepting learner connections
 }
 
 // Role is the small part of a View that checkers consult after every event.
@@ -222,7 +230,7 @@ func (p *QuorumPeer) Role() Role {
 func (p *QuorumPeer) View() View {
 	v := View{ID: p.id, Type: p.learnerType, State: p.state, Zab: p.zab, Leader: -1, Epoch: -1,
 		AcceptedEpoch: p.acceptedEpoch, CurrentEpoch: p.currentEpoch, LastZxid: p.lastProcessedZxid,
-		PeerEpoch: p.peerEpoch}
+		PeerEpoch: p.vote.PeerEpoch, Round: p.fle.logicalclock}
 	switch p.state {
 	case LEADING:
 		v.Leader = p.id

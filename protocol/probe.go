@@ -24,6 +24,7 @@ const (
 	ProbeWriteFailed                             // a durable write failed (IOException)
 	ProbeUpdatingEpochRecovery                   // load recovered currentEpoch from a marker or tmp file
 	ProbeCrashBetweenWrites                      // the world crashed a server between two effects of a step
+	ProbeFinalizeVoteChange                      // FLE's finalize wait was cut short by a better vote
 	ProbeCount                                   // number of probes + 1
 )
 
@@ -35,7 +36,7 @@ var probeNames = [...]string{
 	ProbeObserverRegistered: "observer-registered", ProbeLateJoiner: "late-joiner",
 	ProbeTickQuorumLost: "tick-quorum-lost", ProbeConnectRetry: "connect-retry",
 	ProbeWriteFailed: "write-failed", ProbeUpdatingEpochRecovery: "epoch-recovered-at-load",
-	ProbeCrashBetweenWrites: "crash-between-writes",
+	ProbeCrashBetweenWrites: "crash-between-writes", ProbeFinalizeVoteChange: "finalize-wait-vote-change",
 }
 
 func (p Probe) String() string {

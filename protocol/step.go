@@ -31,11 +31,14 @@ const (
 	// InputWriteFailed: the durable write Write failed with an IOException; the effects
 	// emitted after it in the same step were not applied. Disk is the disk as it is now.
 	InputWriteFailed
+	// InputNotification: an election notification (Msg, type NOTIFICATION) from From arrived
+	// on the election port.
+	InputNotification
 )
 
 var inputNames = [...]string{InputStart: "start", InputMessage: "recv", InputTimer: "timer",
 	InputConnected: "connected", InputConnectFailed: "connect-failed", InputAccepted: "accepted",
-	InputClosed: "closed", InputWriteFailed: "write-failed"}
+	InputClosed: "closed", InputWriteFailed: "write-failed", InputNotification: "notification"}
 
 func (k InputKind) String() string {
 	if int(k) < len(inputNames) && inputNames[k] != "" {
@@ -56,11 +59,14 @@ const (
 	TimerHandler                                  // a LearnerHandler's read timeout or wait deadline
 	TimerLearnerRead                              // the learner socket's read timeout
 	TimerLearnerConnectRetry                      // the 100 ms sleep between connect tries
+	TimerFLEFinalize                              // FLE's finalize wait
+	TimerObserverPause                            // an observer's random pause before electing again
 )
 
 var timerNames = [...]string{TimerElection: "election", TimerLeaderSelfRegister: "lead-self-register",
 	TimerLeaderWait: "leader-wait", TimerLeaderTick: "leader-tick", TimerHandler: "handler",
-	TimerLearnerRead: "learner-read", TimerLearnerConnectRetry: "connect-retry"}
+	TimerLearnerRead: "learner-read", TimerLearnerConnectRetry: "connect-retry", TimerFLEFinalize: "fle-finalize",
+	TimerObserverPause: "observer-pause"}
 
 func (k TimerKind) String() string {
 	if int(k) < len(timerNames) && timerNames[k] != "" {
@@ -104,11 +110,12 @@ const (
 	EffectNote                           // a protocol fact for the trace and the checker
 	EffectProbe                          // a rare branch was reached
 	EffectExit                           // the process exits (ExitCode QUORUM_PACKET_ERROR)
+	EffectNotify                         // send election notification Msg to To (election port)
 )
 
 var effectNames = [...]string{EffectSend: "send", EffectConnect: "connect", EffectClose: "close",
 	EffectSetTimer: "set-timer", EffectPersist: "persist", EffectState: "state", EffectListen: "listen",
-	EffectNote: "note", EffectProbe: "probe", EffectExit: "exit"}
+	EffectNote: "note", EffectProbe: "probe", EffectExit: "exit", EffectNotify: "notify"}
 
 func (k EffectKind) String() string {
 	if int(k) < len(effectNames) && effectNames[k] != "" {
@@ -166,12 +173,17 @@ const (
 	NoteSynced
 	// NoteRegistered: a LearnerHandler read FOLLOWERINFO/OBSERVERINFO from Peer.
 	NoteRegistered
+	// NoteProposal: FLE's proposal became (Peer, Zxid, Epoch) in round Round.
+	NoteProposal
+	// NoteElected: FLE decided leader Peer (vote Zxid, Epoch, Round) as State, on the votes
+	// of Sids, the way Reason says.
+	NoteElected
 )
 
 var noteNames = [...]string{NoteEpochDecided: "epoch-decided", NoteEpochAcked: "epoch-acked",
 	NoteNewLeaderQuorum: "newleader-quorum", NoteSyncChosen: "sync", NoteTickSynced: "tick",
 	NoteLeaderShutdown: "leader-shutdown", NoteHandlerEnded: "handler-ended", NoteLearnerLeft: "learner-left",
-	NoteSynced: "uptodate", NoteRegistered: "registered"}
+	NoteSynced: "uptodate", NoteRegistered: "registered", NoteProposal: "proposal", NoteElected: "elected"}
 
 func (k NoteKind) String() string {
 	if int(k) < len(noteNames) && noteNames[k] != "" {
@@ -190,8 +202,10 @@ type Note struct {
 	PeerZxid Zxid
 	Sids     []ServerID
 	Reason   string
-	// State is the role that ended (NoteLearnerLeft).
+	// State is the role that ended (NoteLearnerLeft) or was decided (NoteElected).
 	State ServerState
+	// Round is FLE's logical clock (NoteProposal, NoteElected).
+	Round int64
 }
 
 // AppendText appends the note's text form.
@@ -216,6 +230,18 @@ func (n Note) AppendText(b []byte) []byte {
 		b = strconv.AppendInt(b, int64(n.Peer), 10)
 		b = append(b, " epoch="...)
 		b = strconv.AppendInt(b, int64(n.Epoch), 10)
+	case NoteProposal, NoteElected:
+		b = append(b, " leader="...)
+		b = appendVoteInt(b, int64(n.Peer))
+		b = append(b, " round="...)
+		b = strconv.AppendInt(b, n.Round, 10)
+		b = append(b, " peerEpoch="...)
+		b = appendVoteInt(b, int64(n.Epoch))
+		if n.Kind == NoteElected {
+			b = append(append(b, " as "...), n.State.String()...)
+			b = appendSids(append(b, " votes="...), n.Sids)
+			b = append(append(b, ": "...), n.Reason...)
+		}
 	case NoteHandlerEnded:
 		b = append(b, " peer="...)
 		b = strconv.AppendInt(b, int64(n.Peer), 10)

@@ -49,7 +49,11 @@ import (
 
 // Format is the run file format this package writes, and the newest it reads. Bump it when a
 // change would make an older zabsim misread a newer file, so that it refuses instead.
-const Format = 1
+//
+// Format 2 added Fast Leader Election: cluster.election.mode ("fle" or "assigned") and FLE's
+// timers, and a partition's port. A format-1 file predates FLE, so it is read as assigned roles
+// (the upgrade), and written back as format 2.
+const Format = 2
 
 // Expectation is the outcome a run file records, which a replay compares against.
 type Expectation struct {
@@ -269,7 +273,9 @@ func toJSON(f *File) (*fileJSON, error) {
 		CommitLogCount:                ptr(c.CommitLogCount),
 		ObserverElectionDelay:         ptr(c.ObserverElectionDelay.String()),
 		LeaderSelfRegisterJitter:      ptr(c.LeaderSelfRegisterJitter.String()),
-		Election:                      &electionJSON{Leader: ptr(int64(c.Election.Leader)), Delay: ptr(c.Election.Delay.String())},
+		Election: &electionJSON{Mode: ptr(electionMode(c.Election.Assigned)), Leader: ptr(int64(c.Election.Leader)), Delay: ptr(c.Election.Delay.String()),
+			FinalizeWait: ptr(c.Election.FinalizeWait.String()), MinNotificationInterval: ptr(c.Election.MinNotificationInterval.String()),
+			MaxNotificationInterval: ptr(c.Election.MaxNotificationInterval.String())},
 	}
 	for _, ch := range c.Election.Changes {
 		cj.Election.Changes = append(cj.Election.Changes, changeJSON{At: ptr(fmtTime(ch.At)), Leader: ptr(int64(ch.Leader))})
@@ -368,6 +374,9 @@ func faultToJSON(p *problems, path string, f sim.Fault) faultJSON {
 	if f.Point != "" {
 		set |= fPoint
 	}
+	if f.Port != "" {
+		set |= fPort
+	}
 	for _, fl := range allFaultFields {
 		if set&fl.bit != 0 && uses&fl.bit == 0 {
 			p.add(path+"."+fl.name, "set, but a %q fault does not use it", f.Kind)
@@ -406,6 +415,10 @@ func faultToJSON(p *problems, path string, f sim.Fault) faultJSON {
 	if uses&fPoint != 0 {
 		checkPoint(p, path+".point", f.Point)
 		fj.Point = ptr(f.Point)
+	}
+	if uses&fPort != 0 && f.Port != "" {
+		checkPort(p, path+".port", f.Port)
+		fj.Port = ptr(f.Port)
 	}
 	return fj
 }
@@ -453,11 +466,25 @@ func fromJSON(fj *fileJSON) (File, error) {
 	optionalDuration(&p, "cluster.observerElectionDelay", cj.ObserverElectionDelay, &c.ObserverElectionDelay)
 	optionalDuration(&p, "cluster.leaderSelfRegisterJitter", cj.LeaderSelfRegisterJitter, &c.LeaderSelfRegisterJitter)
 	optionalDuration(&p, "cluster.leaderSelfRegisterDelay", cj.LeaderSelfRegisterDelay, &c.LeaderSelfRegisterDelay)
+	c.Election.Assigned = fj.Format < 2 // format 1 predates Fast Leader Election
 	if e := cj.Election; e != nil {
+		if e.Mode != nil {
+			switch *e.Mode {
+			case "fle":
+				c.Election.Assigned = false
+			case "assigned":
+				c.Election.Assigned = true
+			default:
+				p.add("cluster.election.mode", "unknown election mode %q (want fle or assigned)", *e.Mode)
+			}
+		}
 		if e.Leader != nil {
 			c.Election.Leader = protocol.ServerID(*e.Leader)
 		}
 		optionalDuration(&p, "cluster.election.delay", e.Delay, &c.Election.Delay)
+		optionalDuration(&p, "cluster.election.finalizeWait", e.FinalizeWait, &c.Election.FinalizeWait)
+		optionalDuration(&p, "cluster.election.minNotificationInterval", e.MinNotificationInterval, &c.Election.MinNotificationInterval)
+		optionalDuration(&p, "cluster.election.maxNotificationInterval", e.MaxNotificationInterval, &c.Election.MaxNotificationInterval)
 		for i, cj := range e.Changes {
 			path := fmt.Sprintf("cluster.election.changes[%d]", i)
 			var ch protocol.LeaderChange
@@ -581,6 +608,9 @@ func faultFromJSON(p *problems, path string, fj *faultJSON) sim.Fault {
 	if fj.Point != nil {
 		set |= fPoint
 	}
+	if fj.Port != nil {
+		set |= fPort
+	}
 	for _, fl := range allFaultFields {
 		switch {
 		case set&fl.bit != 0 && uses&fl.bit == 0:
@@ -624,7 +654,18 @@ func faultFromJSON(p *problems, path string, fj *faultJSON) sim.Fault {
 		checkPoint(p, path+".point", *fj.Point)
 		f.Point = *fj.Point
 	}
+	if uses&fPort != 0 && fj.Port != nil {
+		checkPort(p, path+".port", *fj.Port)
+		f.Port = *fj.Port
+	}
 	return f
+}
+
+func electionMode(assigned bool) string {
+	if assigned {
+		return "assigned"
+	}
+	return "fle"
 }
 
 // ---- fault kinds and their fields ----
@@ -639,6 +680,7 @@ const (
 	fWrite
 	fOccurrence
 	fPoint
+	fPort
 )
 
 // allFaultFields is in JSON key order, so problems come out in a fixed order.
@@ -647,7 +689,7 @@ var allFaultFields = []struct {
 	name string
 }{
 	{fHeal, "heal"}, {fServer, "server"}, {fGroups, "groups"}, {fOneWay, "oneWay"},
-	{fWrite, "write"}, {fOccurrence, "occurrence"}, {fPoint, "point"},
+	{fWrite, "write"}, {fOccurrence, "occurrence"}, {fPoint, "point"}, {fPort, "port"},
 }
 
 // faultKinds lists the fault kinds in the order sim declares them.
@@ -661,7 +703,7 @@ func faultFields(k sim.FaultKind) (uses, required fieldSet, known bool) {
 	case sim.FaultStart, sim.FaultCrash, sim.FaultRestart:
 		return fServer, fServer, true
 	case sim.FaultPartition:
-		return fGroups | fOneWay | fHeal, fGroups, true
+		return fGroups | fOneWay | fHeal | fPort, fGroups, true
 	case sim.FaultCrashPoint:
 		all := fServer | fWrite | fOccurrence | fPoint
 		return all, all, true
@@ -693,6 +735,12 @@ func knownWriteKinds() string {
 
 // crashPoints are the values sim.FaultCrashPoint accepts for Point.
 var crashPoints = []string{"before", "torn", "after"}
+
+func checkPort(p *problems, path, port string) {
+	if port != sim.PortLearner && port != sim.PortElection {
+		p.add(path, "unknown port %q (want %s or %s)", port, sim.PortLearner, sim.PortElection)
+	}
+}
 
 func checkPoint(p *problems, path, point string) {
 	if !slices.Contains(crashPoints, point) {

@@ -101,7 +101,7 @@ func TestRoundTrip(t *testing.T) {
 		t.Errorf("round-tripped spec is invalid: %v", err)
 	}
 	for _, want := range []string{
-		`"format": 1,`, `"participants": [1, 2, 3],`, `"observers": [4, 5],`, `"tickTime": "2s",`,
+		`"format": 2,`, `"participants": [1, 2, 3],`, `"observers": [4, 5],`, `"tickTime": "2s",`,
 		`"leaderSelfRegisterJitter": "0s",`, `"leaderSelfRegisterDelay": "30ms",`, `"delay": "1.5s"`,
 		`"oneWayDelayJitter": "2.5ms",`, `"txns": ["0x100000001", "0x100000002", "0x400000001"],`,
 		`"groups": [[1], [2, 3]],`, `"write": "updatingEpoch+",`, `"at": "1.000000001s",`,
@@ -132,7 +132,7 @@ func TestRoundTrip(t *testing.T) {
 
 // exampleFile is the example in the format's specification, written the way a person would.
 const exampleFile = `{
-  "format": 1,
+  "format": 2,
   "scenario": "leader-not-in-quorum",
   "seed": 7,
   "cluster": {"participants": [1,2,3], "observers": [4], "tickTime": "2s", "initLimit": 10, "syncLimit": 5,
@@ -193,7 +193,7 @@ func TestExample(t *testing.T) {
 }
 
 // minimalFile holds only the required fields.
-const minimalFile = `{"format": 1, "seed": 3, "until": "10s",
+const minimalFile = `{"format": 2, "seed": 3, "until": "10s",
  "cluster": {"participants": [1, 2, 3], "tickTime": "0s", "initLimit": 0, "syncLimit": 0}}`
 
 func TestDefaultsAndExplicitZeros(t *testing.T) {
@@ -249,20 +249,20 @@ func TestErrors(t *testing.T) {
 	}{
 		{"empty", "", []string{"run file is empty"}},
 		{"blank", " \n\t", []string{"run file is empty"}},
-		{"syntax", "{\n  \"format\": 1,\n  \"seed\": x\n}", []string{"syntax error at line 3, column 11", "invalid character 'x'"}},
-		{"truncated", "{\n  \"format\": 1,\n", []string{"syntax error at line 3, column 1", "unexpected end of JSON input"}},
+		{"syntax", "{\n  \"format\": 2,\n  \"seed\": x\n}", []string{"syntax error at line 3, column 11", "invalid character 'x'"}},
+		{"truncated", "{\n  \"format\": 2,\n", []string{"syntax error at line 3, column 1", "unexpected end of JSON input"}},
 		{"trailing", full + "{}", []string{"syntax error", "after top-level value"}},
 		{"not an object", "[1, 2]", []string{"run file must be a JSON object, got array"}},
-		{"no format", replace(`"format": 1,`, ``), []string{`run file has no "format" field`}},
-		{"null format", replace(`"format": 1,`, `"format": null,`), []string{`run file has no "format" field`}},
-		{"newer format", replace(`"format": 1,`, `"format": 2,`), []string{"run file format 2 is newer than this zabsim understands (1); upgrade zabsim"}},
-		{"huge format", replace(`"format": 1,`, `"format": 99999999999999999999,`), []string{"is newer than this zabsim understands (1)"}},
-		{"format zero", replace(`"format": 1,`, `"format": 0,`), []string{"unknown run file format 0"}},
-		{"format negative", replace(`"format": 1,`, `"format": -4,`), []string{"unknown run file format -4"}},
-		{"format string", replace(`"format": 1,`, `"format": "1",`), []string{`format: want an integer, got "1"`}},
-		{"format float", replace(`"format": 1,`, `"format": 1.5,`), []string{`format: want an integer, got 1.5`}},
+		{"no format", replace(`"format": 2,`, ``), []string{`run file has no "format" field`}},
+		{"null format", replace(`"format": 2,`, `"format": null,`), []string{`run file has no "format" field`}},
+		{"newer format", replace(`"format": 2,`, `"format": 3,`), []string{"run file format 3 is newer than this zabsim understands (2); upgrade zabsim"}},
+		{"huge format", replace(`"format": 2,`, `"format": 99999999999999999999,`), []string{"is newer than this zabsim understands (2)"}},
+		{"format zero", replace(`"format": 2,`, `"format": 0,`), []string{"unknown run file format 0"}},
+		{"format negative", replace(`"format": 2,`, `"format": -4,`), []string{"unknown run file format -4"}},
+		{"format string", replace(`"format": 2,`, `"format": "1",`), []string{`format: want an integer, got "1"`}},
+		{"format float", replace(`"format": 2,`, `"format": 1.5,`), []string{`format: want an integer, got 1.5`}},
 		// A newer format is refused before its unknown fields are looked at.
-		{"newer format with new fields", replace(`"format": 1,`, `"format": 3, "newThing": {},`), []string{"run file format 3 is newer"}},
+		{"newer format with new fields", replace(`"format": 2,`, `"format": 3, "newThing": {},`), []string{"run file format 3 is newer"}},
 		{"bad duration", replace(`"tickTime": "2s"`, `"tickTime": "2 s"`), []string{`cluster.tickTime: invalid duration "2 s"`}},
 		{"bad at", replace(`"at": "3s"`, `"at": "soon"`), []string{`faults[2].at: invalid duration "soon"`}},
 		{"bad until", replace(`"until": "1m30s"`, `"until": "90"`), []string{`until: invalid duration "90"`}},
@@ -475,12 +475,12 @@ func TestFieldsCovered(t *testing.T) {
 		{sim.RunSpec{}, "_ Scenario Seed Config Disks Faults Options Until StopWhenStable"},
 		{protocol.Config{}, "_ Servers TickTime InitLimit SyncLimit ConnectToLearnerMasterLimit LeaderConnectDelayDuringRetry " +
 			"CommitLogCount ObserverElectionDelay LeaderSelfRegisterJitter LeaderSelfRegisterDelay Election Knobs"},
-		{protocol.ElectionConfig{}, "_ Leader Delay Changes"},
+		{protocol.ElectionConfig{}, "_ Assigned Leader Delay FinalizeWait MinNotificationInterval MaxNotificationInterval Changes"},
 		{protocol.LeaderChange{}, "At Leader"},
 		{protocol.ServerConfig{}, "ID Type"},
 		{protocol.Disk{}, "_ AcceptedEpoch CurrentEpoch CurrentEpochTmp UpdatingEpoch Txns SnapshotZxid LogStart"},
 		{sim.ServerDisk{}, "ID Disk"},
-		{sim.Fault{}, "Kind At Server Groups OneWay Heal Write Occurrence Point"},
+		{sim.Fault{}, "Kind At Server Groups OneWay Heal Write Occurrence Point Port"},
 		{sim.Options{}, "_ OneWayDelayMin OneWayDelayJitter MessageLossProbability"},
 		{sim.Ratio{}, "Num Den"},
 	} {
@@ -577,10 +577,10 @@ func TestLoadErrorsNamePath(t *testing.T) {
 		t.Errorf("Load of a missing file: %v", err)
 	}
 	bad := filepath.Join(dir, "bad.json")
-	if err := os.WriteFile(bad, []byte(`{"format": 2}`), 0o644); err != nil {
+	if err := os.WriteFile(bad, []byte(`{"format": 3}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Load(bad); err == nil || !strings.HasPrefix(err.Error(), bad+": run file format 2 is newer") {
+	if _, err := Load(bad); err == nil || !strings.HasPrefix(err.Error(), bad+": run file format 3 is newer") {
 		t.Errorf("Load of a newer file: %v", err)
 	}
 	many := filepath.Join(dir, "many.json")
@@ -625,5 +625,29 @@ func TestManyProblemsBounded(t *testing.T) {
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("took %v", d)
+	}
+}
+
+// TestFormat1IsUpgradedToAssignedRoles: a format-1 file predates Fast Leader Election, so it is
+// read as assigned roles, and written back as format 2 with the mode spelled out.
+func TestFormat1IsUpgradedToAssignedRoles(t *testing.T) {
+	old := strings.Replace(minimalFile, `"format": 2`, `"format": 1`, 1)
+	f, err := Unmarshal([]byte(old))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !f.Spec.Config.Election.Assigned {
+		t.Fatal("a format-1 file must replay with assigned roles")
+	}
+	out, err := Marshal(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(out), `"format": 2`) || !strings.Contains(string(out), `"mode": "assigned"`) {
+		t.Fatalf("upgraded file:\n%s", out)
+	}
+	g, err := Unmarshal([]byte(minimalFile))
+	if err != nil || g.Spec.Config.Election.Assigned {
+		t.Fatalf("a format-2 file without a mode uses Fast Leader Election: %v %v", err, g.Spec.Config.Election.Assigned)
 	}
 }

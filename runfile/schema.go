@@ -44,9 +44,13 @@ type clusterJSON struct {
 }
 
 type electionJSON struct {
-	Leader  *int64       `json:"leader"`
-	Delay   *string      `json:"delay"`
-	Changes []changeJSON `json:"changes,omitempty"`
+	Mode                    *string      `json:"mode,omitempty"`
+	Leader                  *int64       `json:"leader"`
+	Delay                   *string      `json:"delay"`
+	Changes                 []changeJSON `json:"changes,omitempty"`
+	FinalizeWait            *string      `json:"finalizeWait,omitempty"`
+	MinNotificationInterval *string      `json:"minNotificationInterval,omitempty"`
+	MaxNotificationInterval *string      `json:"maxNotificationInterval,omitempty"`
 }
 
 type changeJSON struct {
@@ -86,6 +90,7 @@ type faultJSON struct {
 	Write      *string    `json:"write,omitempty"`
 	Occurrence *int       `json:"occurrence,omitempty"`
 	Point      *string    `json:"point,omitempty"`
+	Port       *string    `json:"port,omitempty"`
 }
 
 type expectJSON struct {

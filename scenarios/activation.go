@@ -21,7 +21,7 @@ func init() {
 			Description: "3 voters; voter 1 never starts and voter 2 starts 15 s late, inside initLimit*tickTime (20 s): the leader's getEpochToPropose waits for it and activation completes",
 			Reference:   "spec §5.3 (per-waiter deadline), Zab1_0Test.testLeaderInConnectingFollowers",
 			Build: func(seed uint64) *sim.RunSpec {
-				return Cluster(3, 0).ExactTiming().StartAt(1, time.Hour).StartAt(2, 15*time.Second).Spec("delayed-learner-in-time", seed)
+				return AssignedCluster(3, 0).ExactTiming().StartAt(1, time.Hour).StartAt(2, 15*time.Second).Spec("delayed-learner-in-time", seed)
 			},
 			Expect: func(r *checker.Report) error {
 				return all(violations(r), noRoleEnds(r),
@@ -34,7 +34,7 @@ func init() {
 			Description: "3 voters; voter 1 never starts and voter 2 starts 25 s late: the leader's own getEpochToPropose times out at exactly 0.2 s + initLimit*tickTime = 20.2 s and it goes back to LOOKING; the next attempt succeeds once voter 2 is up",
 			Reference:   "spec §5.3, §7 (getEpochToPropose timeout), Zab1_0Test.testLeaderBehind",
 			Build: func(seed uint64) *sim.RunSpec {
-				return Cluster(3, 0).ExactTiming().StartAt(1, time.Hour).StartAt(2, 25*time.Second).Spec("delayed-learner-too-late", seed)
+				return AssignedCluster(3, 0).ExactTiming().StartAt(1, time.Hour).StartAt(2, 25*time.Second).Spec("delayed-learner-too-late", seed)
 			},
 			Expect: func(r *checker.Report) error {
 				return all(violations(r),
@@ -53,7 +53,7 @@ func onTime(name string, participants, observers int) Scenario {
 		Description: "cold start, every server on time: the highest sid leads epoch 1, every learner is DIFF-synced and everyone ends with acceptedEpoch = currentEpoch = 1",
 		Reference:   "spec §5.1-§5.8, Zab1_0Test.testNormalFollowerRun",
 		Build: func(seed uint64) *sim.RunSpec {
-			return Cluster(participants, observers).StopWhenStable().Spec(name, seed)
+			return AssignedCluster(participants, observers).StopWhenStable().Spec(name, seed)
 		},
 		Expect: func(r *checker.Report) error {
 			leader := protocol.ServerID(participants)

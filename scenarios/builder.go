@@ -15,8 +15,8 @@ type Builder struct {
 }
 
 // Cluster starts a builder for n participants and m observers with ZooKeeper's sample timers
-// (tickTime 2 s, initLimit 10, syncLimit 5), the highest participant as the assigned leader,
-// a 1-3 ms LAN, and a run length of two minutes.
+// (tickTime 2 s, initLimit 10, syncLimit 5), Fast Leader Election, a 1-3 ms LAN, and a run
+// length of two minutes.
 func Cluster(participants, observers int) *Builder {
 	var ps, os []protocol.ServerID
 	for i := 1; i <= participants; i++ {
@@ -34,8 +34,28 @@ func Cluster(participants, observers int) *Builder {
 
 func at(d time.Duration) protocol.Time { return protocol.Time(d) }
 
-// Leader assigns the leader every election decides for.
-func (b *Builder) Leader(id protocol.ServerID) *Builder { b.spec.Config.Election.Leader = id; return b }
+// AssignedCluster is Cluster with assigned roles instead of Fast Leader Election: every
+// election decides for the highest participant (change it with Leader) after 200 ms.
+func AssignedCluster(participants, observers int) *Builder {
+	return Cluster(participants, observers).Assigned()
+}
+
+// Assigned switches Fast Leader Election off: roles are assigned (focused scenarios).
+func (b *Builder) Assigned() *Builder { b.spec.Config.Election.Assigned = true; return b }
+
+// Leader assigns the leader every election decides for (and switches to assigned roles).
+func (b *Builder) Leader(id protocol.ServerID) *Builder {
+	b.spec.Config.Election.Assigned = true
+	b.spec.Config.Election.Leader = id
+	return b
+}
+
+// LeaderChange re-assigns the leader from time t on (assigned roles).
+func (b *Builder) LeaderChange(t time.Duration, id protocol.ServerID) *Builder {
+	b.spec.Config.Election.Assigned = true
+	b.spec.Config.Election.Changes = append(b.spec.Config.Election.Changes, protocol.LeaderChange{At: at(t), Leader: id})
+	return b
+}
 
 // Timers sets tickTime, initLimit and syncLimit.
 func (b *Builder) Timers(tick time.Duration, initLimit, syncLimit int) *Builder {
@@ -132,6 +152,7 @@ func (b *Builder) Spec(name string, seed uint64) *sim.RunSpec {
 	s := b.spec
 	s.Scenario, s.Seed = name, seed
 	s.Config.Servers = append([]protocol.ServerConfig(nil), b.spec.Config.Servers...)
+	s.Config.Election.Changes = append([]protocol.LeaderChange(nil), b.spec.Config.Election.Changes...)
 	s.Disks = append([]sim.ServerDisk(nil), b.spec.Disks...)
 	s.Faults = append([]sim.Fault(nil), b.spec.Faults...)
 	return &s

@@ -17,13 +17,13 @@ const (
 )
 
 // fresh3 is a 3-voter cluster whose epoch files exist (so no write happens at boot).
-func fresh3() *Builder { return Cluster(3, 0).Disk(1, 0, 0).Disk(2, 0, 0).Disk(3, 0, 0) }
+func fresh3() *Builder { return AssignedCluster(3, 0).Disk(1, 0, 0).Disk(2, 0, 0).Disk(3, 0, 0) }
 
 // behindSnap: leader 3 and voter 2 hold epoch-1 txns; voter 1 (currentEpoch 0) must take a
 // SNAP whose label (epoch 1) is newer than its currentEpoch until it writes currentEpoch 2.
 func behindSnap() *Builder {
 	d := protocol.Disk{AcceptedEpoch: 1, CurrentEpoch: 1, CurrentEpochTmp: -1, Txns: []protocol.Zxid{z(1, 1), z(1, 2)}, SnapshotZxid: z(1, 2), LogStart: z(1, 2)}
-	return Cluster(3, 0).RawDisk(3, d).RawDisk(2, d).Disk(1, 0, 0)
+	return AssignedCluster(3, 0).RawDisk(3, d).RawDisk(2, d).Disk(1, 0, 0)
 }
 
 func init() {
@@ -187,9 +187,8 @@ func init() {
 		Description: "leader 3 establishes epoch 1 and crashes at 2 s; the followers see its sockets reset, go LOOKING, and the assigned election now names 2, which leads epoch 2; server 3 restarts at 4 s and rejoins as a follower",
 		Reference:   "spec §2.2 (every failure leads to LOOKING), §5.3",
 		Build: func(seed uint64) *sim.RunSpec {
-			s := Cluster(3, 0).Crash(3, 2*time.Second).Restart(3, 4*time.Second).StopWhenStable().Spec("leader-crash-reassigned", seed)
-			s.Config.Election.Changes = []protocol.LeaderChange{{At: at(2 * time.Second), Leader: 2}}
-			return s
+			return AssignedCluster(3, 0).LeaderChange(2*time.Second, 2).Crash(3, 2*time.Second).Restart(3, 4*time.Second).
+				StopWhenStable().Spec("leader-crash-reassigned", seed)
 		},
 		Expect: func(r *checker.Report) error {
 			return all(violations(r), live(r), established(r, 3, 1, 0, 300*time.Millisecond),

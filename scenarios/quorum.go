@@ -11,7 +11,7 @@ import (
 // Who counts in a quorum: the leader itself in the first two, never an observer.
 
 func leaderNotInQuorum(name string, knob bool) *Builder {
-	b := Cluster(3, 0).ExactTiming().SelfRegisterDelay(50*time.Millisecond).
+	b := AssignedCluster(3, 0).ExactTiming().SelfRegisterDelay(50*time.Millisecond).
 		Disk(3, 5, 0).Disk(1, 0, 0).Disk(2, 0, 0).StopWhenStable()
 	if knob {
 		b.Knob("EpochQuorumIgnoresLeader")
@@ -49,7 +49,7 @@ func init() {
 			Description: "3 voters and an observer; voter 1 never starts and voter 2 starts at 25 s: the leader and the observer are not a quorum, so the leader times out at 20.2 s; once voter 2 is up the epoch is established without counting the observer",
 			Reference:   "spec §6.5, ZOOKEEPER-1294",
 			Build: func(seed uint64) *sim.RunSpec {
-				return Cluster(3, 1).ExactTiming().StartAt(1, time.Hour).StartAt(2, 25*time.Second).Spec("observer-cannot-complete-quorum", seed)
+				return AssignedCluster(3, 1).ExactTiming().StartAt(1, time.Hour).StartAt(2, 25*time.Second).Spec("observer-cannot-complete-quorum", seed)
 			},
 			Expect: func(r *checker.Report) error {
 				return all(violations(r),
@@ -63,7 +63,7 @@ func init() {
 			Description: "as observer-cannot-complete-quorum with observers counted (ZOOKEEPER-1294): leader 3 and observer 4 establish epoch 1 without a voter quorum",
 			Reference:   "ZOOKEEPER-1294 / 2959 / 769",
 			Build: func(seed uint64) *sim.RunSpec {
-				return Cluster(3, 1).ExactTiming().StartAt(1, time.Hour).StartAt(2, 25*time.Second).Knob("CountObservers").Spec("observer-cannot-complete-quorum-1294", seed)
+				return AssignedCluster(3, 1).ExactTiming().StartAt(1, time.Hour).StartAt(2, 25*time.Second).Knob("CountObservers").Spec("observer-cannot-complete-quorum-1294", seed)
 			},
 			Expect: func(r *checker.Report) error {
 				return all(violations(r, checker.FreshEpoch, checker.NonVotersNeverLead, checker.ActivationNeedsVoterQuorum, checker.FalseLeaderAbdicates),
@@ -75,7 +75,7 @@ func init() {
 			Description: "3 voters and 2 observers; both followers crash at 5 s for good: the leader's tick check counts only voters, so it abdicates within syncLimit ticks",
 			Reference:   "spec §5.9, ZOOKEEPER-1294, testElectionFraud",
 			Build: func(seed uint64) *sim.RunSpec {
-				return Cluster(3, 2).Crash(1, 5*time.Second).Crash(2, 5*time.Second).Until(30*time.Second).Spec("followers-stop-observers-remain", seed)
+				return AssignedCluster(3, 2).Crash(1, 5*time.Second).Crash(2, 5*time.Second).Until(30*time.Second).Spec("followers-stop-observers-remain", seed)
 			},
 			Expect: func(r *checker.Report) error {
 				return all(violations(r), established(r, 3, 1, 0, time.Second),
@@ -88,7 +88,7 @@ func init() {
 			Description: "as followers-stop-observers-remain with observers counted: the leader keeps BROADCAST with only observers behind it",
 			Reference:   "ZOOKEEPER-1294, shared/spec/bug-knobs.md",
 			Build: func(seed uint64) *sim.RunSpec {
-				return Cluster(3, 2).Crash(1, 5*time.Second).Crash(2, 5*time.Second).Until(30*time.Second).Knob("CountObservers").Spec("followers-stop-observers-remain-1294", seed)
+				return AssignedCluster(3, 2).Crash(1, 5*time.Second).Crash(2, 5*time.Second).Until(30*time.Second).Knob("CountObservers").Spec("followers-stop-observers-remain-1294", seed)
 			},
 			Expect: func(r *checker.Report) error {
 				// Counting observers also lets them complete the cold start's quorums when they

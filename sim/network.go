@@ -17,8 +17,11 @@ func (w *World) delay() time.Duration {
 	return d
 }
 
-// blocks reports whether partition f cuts messages from a to b.
-func blocks(f *Fault, a, b protocol.ServerID) bool {
+// blocks reports whether partition f cuts messages from a to b on port.
+func blocks(f *Fault, a, b protocol.ServerID, port string) bool {
+	if f.Port != "" && f.Port != port {
+		return false
+	}
 	ga, gb := -1, -1
 	for gi, g := range f.Groups {
 		for _, id := range g {
@@ -36,13 +39,13 @@ func blocks(f *Fault, a, b protocol.ServerID) bool {
 	return !f.OneWay || (ga == 0 && gb == 1)
 }
 
-// unblockedAt is the earliest time >= t at which no partition cuts a→b, or never.
-func (w *World) unblockedAt(a, b protocol.ServerID, t protocol.Time) protocol.Time {
+// unblockedAt is the earliest time >= t at which no partition cuts a→b on port, or never.
+func (w *World) unblockedAt(a, b protocol.ServerID, t protocol.Time, port string) protocol.Time {
 	for moved := true; moved; {
 		moved = false
 		for i := range w.spec.Faults {
 			f := &w.spec.Faults[i]
-			if f.Kind != FaultPartition || f.At > t || (f.Heal != 0 && t >= f.Heal) || !blocks(f, a, b) {
+			if f.Kind != FaultPartition || f.At > t || (f.Heal != 0 && t >= f.Heal) || !blocks(f, a, b, port) {
 				continue
 			}
 			if f.Heal == 0 {
@@ -59,7 +62,7 @@ func (w *World) unblockedAt(a, b protocol.ServerID, t protocol.Time) protocol.Ti
 // kept. Partitions act on what is sent while they last; what is already on the wire arrives.
 func (w *World) arrival(c *conn, from int) protocol.Time {
 	a, b := w.servers[c.ends[from]].id, w.servers[c.ends[1-from]].id
-	t := w.unblockedAt(a, b, w.now)
+	t := w.unblockedAt(a, b, w.now, PortLearner)
 	if t == never {
 		return never
 	}
@@ -169,4 +172,36 @@ func (w *World) connectArrive(ev event) {
 	if t := w.arrival(c, 1); t != never {
 		w.push(event{at: t, kind: evConnected, server: learner, inc: c.inc[0], conn: ev.conn})
 	}
+}
+
+// notify sends an election notification from srv to `to` on the election port (spec §4.1:
+// QuorumCnxManager keeps one connection per pair; a message to self is looped back at once).
+// A notification to a server that is down is lost, as its connection would be; a partition
+// holds it until the heal. Order per pair is FIFO.
+func (w *World) notify(srv int, to protocol.ServerID, msg protocol.Message) {
+	ti := w.Index(to)
+	if ti < 0 {
+		return
+	}
+	tgt := &w.servers[ti]
+	w.trace = TraceEvent{Kind: TrSend, Server: w.servers[srv].id, Peer: to, Msg: msg}
+	w.emit(&w.trace)
+	if ti == srv {
+		w.push(event{at: w.now, kind: evNotify, server: ti, inc: tgt.inc, msg: msg, fault: srv})
+		return
+	}
+	if !tgt.up {
+		return
+	}
+	t := w.unblockedAt(w.servers[srv].id, to, w.now, PortElection)
+	if t == never {
+		return
+	}
+	t = t.Add(w.delay())
+	last := &w.electLast[srv*len(w.servers)+ti]
+	if t <= *last {
+		t = *last + 1
+	}
+	*last = t
+	w.push(event{at: t, kind: evNotify, server: ti, inc: tgt.inc, msg: msg, fault: srv})
 }

@@ -13,6 +13,7 @@ const (
 	evConnected                          // the SYN-ACK reaches the learner
 	evConnectFailed                      // the connect was refused or timed out
 	evFault                              // a scheduled fault happens
+	evNotify                             // an election notification arrives (fault: the sender's index)
 )
 
 // event is one entry of the queue. inc is the incarnation of the server it is for: events

@@ -71,7 +71,16 @@ type Fault struct {
 	Write      protocol.WriteKind
 	Occurrence int
 	Point      string
+	// Port limits a partition to one kind of traffic: PortLearner (learner connections to
+	// the leader) or PortElection (election notifications); "" cuts both.
+	Port string
 }
+
+// Ports a partition can cut.
+const (
+	PortLearner  = "learner"
+	PortElection = "election"
+)
 
 // ServerDisk is the initial disk of one server.
 type ServerDisk struct {
@@ -161,6 +170,9 @@ func (s *RunSpec) validateFault(f Fault) error {
 		}
 		if f.Heal != 0 && f.Heal < f.At {
 			return fmt.Errorf("heals at %v, before it starts at %v", f.Heal, f.At)
+		}
+		if f.Port != "" && f.Port != PortLearner && f.Port != PortElection {
+			return fmt.Errorf("port must be %q, %q or empty, got %q", PortLearner, PortElection, f.Port)
 		}
 		return nil
 	case FaultCrashPoint, FaultDiskWrite:

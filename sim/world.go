@@ -79,8 +79,10 @@ type World struct {
 	base    []int  // per fault: the server's count of that write kind when it was armed
 	mutator *Mutator
 	mutIn   protocol.Input
-	stopped bool
-	changed bool // a role changed in this step (for StopWhenStable)
+	// electLast is the last arrival time of a notification per (sender, receiver) pair.
+	electLast []protocol.Time
+	stopped   bool
+	changed   bool // a role changed in this step (for StopWhenStable)
 }
 
 // NewWorld builds the world for spec. The spec must be valid (RunSpec.Validate).
@@ -95,7 +97,7 @@ func NewWorld(spec *RunSpec, observers ...Observer) *World {
 func (w *World) Reset(spec *RunSpec, observers ...Observer) {
 	*w = World{spec: spec, cfg: spec.Config, obs: append(w.obs[:0], observers...),
 		conns: append(w.conns[:0], conn{}), queue: eventQueue{items: w.queue.items[:0]},
-		servers: w.servers[:0], effects: w.effects[:0], netRand: w.netRand, jitRand: w.jitRand,
+		servers: w.servers[:0], effects: w.effects[:0], netRand: w.netRand, jitRand: w.jitRand, electLast: w.electLast,
 		netPCG: w.netPCG, jitPCG: w.jitPCG,
 		armed: resize(w.armed, len(spec.Faults)), fired: resize(w.fired, len(spec.Faults)), base: resize(w.base, len(spec.Faults))}
 	var master rand.PCG
@@ -130,6 +132,7 @@ func (w *World) Reset(spec *RunSpec, observers ...Observer) {
 		w.servers = append(w.servers, s)
 	}
 	w.spares = spares
+	w.electLast = resize(w.electLast, len(w.servers)*len(w.servers))
 	for i := range w.servers {
 		if !startsLate(spec, w.servers[i].id) {
 			w.push(event{at: 0, kind: evStart, server: i})
@@ -221,9 +224,14 @@ func (w *World) Index(id protocol.ServerID) int {
 // Refused returns why server i refused to start, or "".
 func (w *World) Refused(i int) string { return w.servers[i].refused }
 
-// Blocked reports whether a message from a to b would be held by a partition now.
+// Blocked reports whether a learner-port message from a to b would be held by a partition now.
 func (w *World) Blocked(a, b protocol.ServerID) bool {
-	return w.unblockedAt(a, b, w.now) != w.now
+	return w.unblockedAt(a, b, w.now, PortLearner) != w.now
+}
+
+// BlockedElection is Blocked for election notifications.
+func (w *World) BlockedElection(a, b protocol.ServerID) bool {
+	return w.unblockedAt(a, b, w.now, PortElection) != w.now
 }
 
 // Events is the number of events processed so far.
@@ -321,6 +329,10 @@ func (w *World) dispatch(ev event) {
 		c := &w.conns[ev.conn]
 		in.Kind, in.From = protocol.InputConnected, w.servers[c.ends[1]].id
 		w.emitSimple(TrConnected, ev.server, in.From, ev.conn, "")
+	case evNotify:
+		in.Kind, in.Msg, in.From = protocol.InputNotification, ev.msg, w.servers[ev.fault].id
+		w.trace = TraceEvent{Kind: TrRecv, Server: s.id, Peer: in.From, Msg: ev.msg}
+		w.emit(&w.trace)
 	case evConnectFailed:
 		c := &w.conns[ev.conn]
 		c.closed = [2]bool{true, true}
@@ -399,6 +411,8 @@ func (w *World) apply(srv int, effects []protocol.Effect) (protocol.DiskWrite, b
 			w.emit(&w.trace)
 		case protocol.EffectProbe:
 			w.result.Probes[e.Probe]++
+		case protocol.EffectNotify:
+			w.notify(srv, e.To, e.Msg)
 		case protocol.EffectExit:
 			w.emitSimple(TrExit, srv, 0, 0, "QUORUM_PACKET_ERROR")
 			w.crash(srv, "exit")
