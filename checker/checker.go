@@ -27,7 +27,8 @@ const (
 	NonVotersNeverLead         = "NonVotersNeverLead"         // 24
 	ElectionTerminates         = "ElectionTerminates"         // 25 (liveness)
 	FalseLeaderAbdicates       = "FalseLeaderAbdicates"       // 27
-	RestartAlwaysPossible      = "RestartAlwaysPossible"      // 28
+	// 22, 23 and 26 are in election.go
+	RestartAlwaysPossible = "RestartAlwaysPossible" // 28
 )
 
 // Invariants lists every invariant this checker evaluates, in spec order.
@@ -35,8 +36,8 @@ var Invariants = invariantNames[:]
 
 var invariantNames = [...]string{EpochFileOrder, EpochMonotone, FreshEpoch, AcceptedBeforeAnnounced,
 	OneLeaderPerEpoch, ActivationNeedsVoterQuorum, LeaderNotBehind, FollowerEpochGate,
-	AckImpliesDurable, MessageLegal, NonVotersNeverLead, ElectionTerminates, FalseLeaderAbdicates,
-	RestartAlwaysPossible}
+	AckImpliesDurable, MessageLegal, VoteMonotone, SelfElectionRoundCheck, NonVotersNeverLead, ElectionTerminates,
+	JoinerFollows, FalseLeaderAbdicates, RestartAlwaysPossible}
 
 // Violation is one broken invariant, with the virtual time and the servers involved.
 type Violation struct {
@@ -110,8 +111,11 @@ type Checker struct {
 	livenessMet bool
 	livenessAt  protocol.Time
 	healSeen    bool
+	world       *sim.World
 	dirty       bool // a role, crash or partition changed since the last AfterStep
 	scratch     []protocol.ServerID
+	elections   []electionGhost
+	outsiders   []Outsider
 	report      *reportBuilder
 }
 
@@ -135,12 +139,23 @@ func (c *Checker) Reset(spec *sim.RunSpec) {
 	}
 	*c = Checker{spec: spec, cfg: &spec.Config,
 		attempts: attempts[:n], learners: resize(c.learners, n), conns: c.conns[:0],
-		leaderOf: c.leaderOf[:0], violations: nil, scratch: c.scratch[:0],
+		leaderOf: c.leaderOf[:0], violations: nil, scratch: c.scratch[:0], elections: resizeElections(c.elections, n),
 		healAt: spec.LastHeal(), heals: spec.FaultsHeal(), livenessAt: -1}
 	for i := range c.learners {
 		c.learners[i] = learnerGhost{leaderInfoEpoch: -1, newLeaderEpoch: -1, maxAcc: -1, maxCur: -1}
 	}
 	c.report = newReportBuilder(n)
+}
+
+func resizeElections(s []electionGhost, n int) []electionGhost {
+	s = s[:cap(s)]
+	if len(s) < n {
+		s = append(s, make([]electionGhost, n-len(s))...)
+	}
+	for i := range s {
+		s[i] = electionGhost{heard: s[i].heard[:0], lookingFrom: -1}
+	}
+	return s[:n]
 }
 
 func resize[T any](s []T, n int) []T {
@@ -183,9 +198,17 @@ func (c *Checker) fail(inv string, at protocol.Time, detail string, servers ...p
 // BROADCAST that lost its quorum notices within syncLimit ticks plus one tick; each server
 // then takes the election's decision delay (plus an observer's random pause) twice, and a
 // learner may spend five 100 ms connect retries. One second covers network delays.
+//
+// With Fast Leader Election, each of the two elections can take longer than the assigned
+// decision delay: a server may sit in a notification poll of up to maxNotificationInterval (its
+// back-off grew while the faults lasted) before it sends again, and then waits finalizeWait.
 func LivenessBound(cfg *protocol.Config) time.Duration {
+	election := cfg.Election.Delay
+	if !cfg.Election.Assigned {
+		election = cfg.Election.MaxNotificationInterval + 2*cfg.Election.FinalizeWait
+	}
 	return 4*cfg.InitLimitTime() + time.Duration(cfg.SyncLimit+1)*cfg.TickTime +
-		2*(cfg.Election.Delay+cfg.ObserverElectionDelay) + 5*cfg.LeaderConnectDelayDuringRetry + time.Second
+		2*(election+cfg.ObserverElectionDelay) + 5*cfg.LeaderConnectDelayDuringRetry + time.Second
 }
 
 // OnTrace checks the invariants an event can break, as it happens.
@@ -196,6 +219,9 @@ func (c *Checker) OnTrace(w *sim.World, e *sim.TraceEvent) {
 		c.dirty = true
 	case sim.TrNote:
 		c.dirty = c.dirty || e.Note.Kind == protocol.NoteSynced
+	}
+	if !c.cfg.Election.Assigned {
+		c.electionTrace(w, e)
 	}
 	switch e.Kind {
 	case sim.TrState:
@@ -501,6 +527,7 @@ func (c *Checker) stage(e *sim.TraceEvent, s *uint8, from, to uint8) {
 // establishment change only with roles, crashes and partitions, so they are recomputed only
 // after such an event; the deadlines are checked after every event.
 func (c *Checker) AfterStep(w *sim.World) {
+	c.world = w
 	now := w.Now()
 	if !c.healSeen && now >= c.healAt {
 		c.healSeen, c.dirty = true, true
@@ -611,6 +638,9 @@ func (c *Checker) Finish(end protocol.Time) Liveness {
 	deadline := c.healAt.Add(LivenessBound(c.cfg))
 	switch {
 	case c.livenessMet && c.livenessAt <= deadline:
+		if !c.cfg.Election.Assigned {
+			c.outsiders = c.judgeJoiners(c.world, end)
+		}
 		return Liveness{Judged: true, OK: true, At: c.livenessAt, Bound: deadline}
 	case c.livenessMet:
 		c.fail(ElectionTerminates, c.livenessAt, fmt.Sprintf("a leader with a synced quorum only at %s, after the bound %s", c.livenessAt, deadline))

@@ -23,6 +23,8 @@ type Report struct {
 	Syncs         []SyncRecord     `json:"syncs"`
 	RoleEnds      []RoleEnd        `json:"roleEnds"`
 	Refusals      []Refusal        `json:"refusals"`
+	Elections     []Election       `json:"elections"`
+	Outsiders     []Outsider       `json:"outsiders"`
 	Liveness      Liveness         `json:"liveness"`
 	Probes        ProbeCounts      `json:"probes"`
 	Trace         []sim.TraceEvent `json:"-"`
@@ -78,6 +80,17 @@ type RoleEnd struct {
 	At     protocol.Time     `json:"at"`
 }
 
+// Election is one decision of Fast Leader Election.
+type Election struct {
+	Server protocol.ServerID   `json:"server"`
+	Leader protocol.ServerID   `json:"leader"`
+	As     string              `json:"as"`
+	Round  int64               `json:"round"`
+	Votes  []protocol.ServerID `json:"votes"`
+	How    string              `json:"how"`
+	At     protocol.Time       `json:"at"`
+}
+
 // Refusal is a server that refused to start (spec §2.3).
 type Refusal struct {
 	Server protocol.ServerID `json:"server"`
@@ -90,6 +103,7 @@ type reportBuilder struct {
 	syncs       []SyncRecord
 	roleEnds    []RoleEnd
 	refusals    []Refusal
+	elections   []Election
 	trace       []sim.TraceEvent
 	keepTrace   bool
 }
@@ -112,6 +126,9 @@ func (r *reportBuilder) onTrace(w *sim.World, e *sim.TraceEvent) {
 			r.syncs = append(r.syncs, SyncRecord{Leader: e.Server, Learner: n.Peer, Epoch: n.Epoch, Mode: n.Mode.String(), Zxid: n.Zxid, At: e.At})
 		case protocol.NoteLeaderShutdown:
 			r.roleEnds = append(r.roleEnds, RoleEnd{Server: e.Server, Role: "LEADING", Reason: n.Reason, At: e.At})
+		case protocol.NoteElected:
+			r.elections = append(r.elections, Election{Server: e.Server, Leader: n.Peer, As: n.State.String(), Round: n.Round,
+				Votes: sortedIDs(n.Sids), How: n.Reason, At: e.At})
 		case protocol.NoteHandlerEnded:
 			r.roleEnds = append(r.roleEnds, RoleEnd{Server: e.Server, Role: "LearnerHandler", Peer: n.Peer, Reason: n.Reason, At: e.At})
 		case protocol.NoteLearnerLeft:
@@ -134,7 +151,7 @@ func (c *Checker) build(w *sim.World, res sim.Result, liveness Liveness) *Report
 	rep := &Report{
 		Scenario: c.spec.Scenario, Seed: c.spec.Seed, SimulatedTime: res.End.String(), Events: res.Events,
 		TraceHash: hashString(res.TraceHash), Established: r.established, Syncs: r.syncs, RoleEnds: r.roleEnds,
-		Refusals: r.refusals, Liveness: liveness, Knobs: c.cfg.Knobs.Enabled(), Trace: r.trace,
+		Refusals: r.refusals, Liveness: liveness, Elections: r.elections, Outsiders: c.outsiders, Knobs: c.cfg.Knobs.Enabled(), Trace: r.trace,
 		ViolationsRaw: c.violations, End: res.End, Hash: res.TraceHash, Probes: res.Probes,
 		Violations: []ViolationJSON{},
 	}

@@ -34,10 +34,16 @@ type fleState struct {
 	proposedZxid   Zxid
 	proposedEpoch  Epoch
 	notTimeout     time.Duration
-	pollGen        uint32
-	finalizeGen    uint32
-	recvset        []voteEntry
-	outofelection  []voteEntry
+	// The poll and the finalize wait restart with every notification taken. Rather than a
+	// timer per restart, one timer stays armed and, when it fires early, re-arms for the rest.
+	pollDeadline     Time
+	finalizeDeadline Time
+	pollArmed        bool
+	finalizeArmed    bool
+	pollGen          uint32
+	finalizeGen      uint32
+	recvset          []voteEntry
+	outofelection    []voteEntry
 }
 
 func putVote(set []voteEntry, sid ServerID, v Vote) []voteEntry {
@@ -128,12 +134,13 @@ func (p *QuorumPeer) fleLookForLeader(now Time, out []Effect) []Effect {
 	f := &p.fle
 	f.logicalclock++
 	f.running, f.finalizing = true, false
+	f.pollArmed, f.finalizeArmed = false, false
 	f.recvset, f.outofelection = f.recvset[:0], f.outofelection[:0]
 	f.notTimeout = p.cfg.Election.MinNotificationInterval
 	l, z, e := p.initVote()
 	out = p.updateProposal(l, z, e, out)
 	out = p.sendNotifications(out)
-	return p.armPoll(out)
+	return p.armPoll(now, out)
 }
 
 func (p *QuorumPeer) updateProposal(leader ServerID, zxid Zxid, epoch Epoch, out []Effect) []Effect {
@@ -142,9 +149,56 @@ func (p *QuorumPeer) updateProposal(leader ServerID, zxid Zxid, epoch Epoch, out
 	return note(out, Note{Kind: NoteProposal, Peer: leader, Zxid: zxid, Epoch: epoch, Round: f.logicalclock})
 }
 
-func (p *QuorumPeer) armPoll(out []Effect) []Effect {
-	p.fle.pollGen, out = p.newTimer(TimerElection, 0, p.fle.notTimeout, 0, out)
+// armPoll (re)starts the poll wait: recvqueue.poll(notTimeout).
+func (p *QuorumPeer) armPoll(now Time, out []Effect) []Effect {
+	f := &p.fle
+	f.pollDeadline = now.Add(f.notTimeout)
+	if !f.pollArmed {
+		f.pollArmed = true
+		f.pollGen, out = p.newTimer(TimerElection, 0, f.notTimeout, 0, out)
+	}
 	return out
+}
+
+// armFinalize (re)starts the finalize wait.
+func (p *QuorumPeer) armFinalize(now Time, out []Effect) []Effect {
+	f := &p.fle
+	f.finalizeDeadline = now.Add(p.cfg.Election.FinalizeWait)
+	if !f.finalizeArmed {
+		f.finalizeArmed = true
+		f.finalizeGen, out = p.newTimer(TimerFLEFinalize, 0, p.cfg.Election.FinalizeWait, 0, out)
+	}
+	return out
+}
+
+// pollTimerFired: the poll wait really expired, or re-arm for what is left of it.
+func (p *QuorumPeer) pollTimerFired(now Time, out []Effect) []Effect {
+	f := &p.fle
+	f.pollArmed = false
+	if f.finalizing {
+		return out // the main loop is in the finalize wait, not polling
+	}
+	if now < f.pollDeadline {
+		f.pollArmed = true
+		f.pollGen, out = p.newTimer(TimerElection, 0, time.Duration(f.pollDeadline-now), 0, out)
+		return out
+	}
+	return p.flePollExpired(now, out)
+}
+
+// finalizeTimerFired: the finalize wait passed with nothing better, or re-arm for the rest.
+func (p *QuorumPeer) finalizeTimerFired(now Time, out []Effect) []Effect {
+	f := &p.fle
+	f.finalizeArmed = false
+	if !f.finalizing {
+		return out
+	}
+	if now < f.finalizeDeadline {
+		f.finalizeArmed = true
+		f.finalizeGen, out = p.newTimer(TimerFLEFinalize, 0, time.Duration(f.finalizeDeadline-now), 0, out)
+		return out
+	}
+	return p.fleFinalize(now, out)
 }
 
 // sendNotifications sends my proposal to every voter, myself included (spec §4.4).
@@ -195,30 +249,29 @@ func (p *QuorumPeer) fleHandle(now Time, from ServerID, n Vote, out []Effect) []
 	if f.finalizing {
 		if !p.totalOrderPredicate(n.Leader, n.Zxid, n.PeerEpoch, f.proposedLeader, f.proposedZxid, f.proposedEpoch) {
 			// Not better: discarded, and the finalize wait starts over.
-			f.finalizeGen, out = p.newTimer(TimerFLEFinalize, 0, p.cfg.Election.FinalizeWait, 0, out)
-			return out
+			return p.armFinalize(now, out)
 		}
 		// A better vote: back to the queue, and the main loop goes on with it.
 		f.finalizing = false
 		out = probe(out, ProbeFinalizeVoteChange)
 	}
 	if !p.cfg.IsParticipant(from) || !p.cfg.IsParticipant(n.Leader) {
-		return p.armPoll(out)
+		return p.armPoll(now, out)
 	}
 	switch n.State {
 	case LOOKING:
-		out = p.fleLooking(from, n, out)
+		out = p.fleLooking(now, from, n, out)
 	case FOLLOWING, LEADING:
 		out = p.receivedFollowingNotification(now, from, n, out)
 	}
 	if f.running && !f.finalizing {
-		out = p.armPoll(out)
+		out = p.armPoll(now, out)
 	}
 	return out
 }
 
 // fleLooking handles a notification from a LOOKING sender (spec §4.5, LOOKING).
-func (p *QuorumPeer) fleLooking(from ServerID, n Vote, out []Effect) []Effect {
+func (p *QuorumPeer) fleLooking(now Time, from ServerID, n Vote, out []Effect) []Effect {
 	f := &p.fle
 	switch {
 	case n.ElectionEpoch > f.logicalclock:
@@ -241,7 +294,7 @@ func (p *QuorumPeer) fleLooking(from ServerID, n Vote, out []Effect) []Effect {
 	target := Vote{Leader: f.proposedLeader, Zxid: f.proposedZxid, ElectionEpoch: f.logicalclock, PeerEpoch: f.proposedEpoch, State: LOOKING}
 	if ok, _ := p.voteQuorum(f.recvset, target); ok {
 		f.finalizing = true
-		f.finalizeGen, out = p.newTimer(TimerFLEFinalize, 0, p.cfg.Election.FinalizeWait, 0, out)
+		out = p.armFinalize(now, out)
 	}
 	return out
 }
@@ -280,6 +333,7 @@ func (p *QuorumPeer) fleFinalize(now Time, out []Effect) []Effect {
 func (p *QuorumPeer) fleDecide(now Time, v Vote, supporters []ServerID, how string, out []Effect) []Effect {
 	f := &p.fle
 	f.running, f.finalizing = false, false
+	f.pollArmed, f.finalizeArmed = false, false
 	f.pollGen++
 	f.finalizeGen++
 	p.vote = Vote{Leader: v.Leader, Zxid: v.Zxid, ElectionEpoch: v.ElectionEpoch, PeerEpoch: v.PeerEpoch}
@@ -297,11 +351,11 @@ func (p *QuorumPeer) fleDecide(now Time, v Vote, supporters []ServerID, how stri
 
 // flePollExpired: no notification within notTimeout. Every send queue here is empty once the
 // world has the message (haveDelivered), so the proposal is sent again; the timeout doubles.
-func (p *QuorumPeer) flePollExpired(out []Effect) []Effect {
+func (p *QuorumPeer) flePollExpired(now Time, out []Effect) []Effect {
 	f := &p.fle
 	out = p.sendNotifications(out)
 	f.notTimeout = min(2*f.notTimeout, p.cfg.Election.MaxNotificationInterval)
-	return p.armPoll(out)
+	return p.armPoll(now, out)
 }
 
 func cloneSids(s []ServerID) []ServerID {

@@ -176,8 +176,9 @@ func (w *World) connectArrive(ev event) {
 
 // notify sends an election notification from srv to `to` on the election port (spec §4.1:
 // QuorumCnxManager keeps one connection per pair; a message to self is looped back at once).
-// A notification to a server that is down is lost, as its connection would be; a partition
-// holds it until the heal. Order per pair is FIFO.
+// A partition holds it until the heal; order per pair is FIFO. A notification to a server that
+// is down waits in the pair's send queue, which holds one message (a newer one replaces it), and
+// goes out when that server starts and the connection is made.
 func (w *World) notify(srv int, to protocol.ServerID, msg protocol.Message) {
 	ti := w.Index(to)
 	if ti < 0 {
@@ -191,9 +192,17 @@ func (w *World) notify(srv int, to protocol.ServerID, msg protocol.Message) {
 		return
 	}
 	if !tgt.up {
+		w.pendingNotify[srv*len(w.servers)+ti] = msg
+		w.hasPending[srv*len(w.servers)+ti] = true
 		return
 	}
-	t := w.unblockedAt(w.servers[srv].id, to, w.now, PortElection)
+	w.deliverNotify(srv, ti, msg)
+}
+
+// deliverNotify puts a notification on the wire to a running server.
+func (w *World) deliverNotify(srv, ti int, msg protocol.Message) {
+	tgt := &w.servers[ti]
+	t := w.unblockedAt(w.servers[srv].id, tgt.id, w.now, PortElection)
 	if t == never {
 		return
 	}
@@ -204,4 +213,27 @@ func (w *World) notify(srv int, to protocol.ServerID, msg protocol.Message) {
 	}
 	*last = t
 	w.push(event{at: t, kind: evNotify, server: ti, inc: tgt.inc, msg: msg, fault: srv})
+}
+
+// flushNotifications sends what every running server queued for srv while it was down.
+func (w *World) flushNotifications(srv int) {
+	n := len(w.servers)
+	for from := 0; from < n; from++ {
+		k := from*n + srv
+		if !w.hasPending[k] {
+			continue
+		}
+		w.hasPending[k] = false
+		if from != srv && w.servers[from].up {
+			w.deliverNotify(from, srv, w.pendingNotify[k])
+		}
+	}
+}
+
+// dropQueuedNotifications forgets what a crashed server had queued for others.
+func (w *World) dropQueuedNotifications(srv int) {
+	n := len(w.servers)
+	for to := 0; to < n; to++ {
+		w.hasPending[srv*n+to] = false
+	}
 }

@@ -217,6 +217,11 @@ func (s *RunSpec) FaultsHeal() bool {
 	if s.Options.MessageLossProbability.Num > 0 {
 		return false
 	}
+	for _, f := range s.Faults {
+		if f.Kind == FaultStart && f.At > s.Until {
+			return false // a server that never starts in this run
+		}
+	}
 	down := map[protocol.ServerID]bool{}
 	faults := slices.Clone(s.Faults)
 	slices.SortStableFunc(faults, func(a, b Fault) int { return int(a.At - b.At) })

@@ -81,8 +81,11 @@ type World struct {
 	mutIn   protocol.Input
 	// electLast is the last arrival time of a notification per (sender, receiver) pair.
 	electLast []protocol.Time
-	stopped   bool
-	changed   bool // a role changed in this step (for StopWhenStable)
+	// pendingNotify is each pair's one-message send queue, for a receiver that is down.
+	pendingNotify []protocol.Message
+	hasPending    []bool
+	stopped       bool
+	changed       bool // a role changed in this step (for StopWhenStable)
 }
 
 // NewWorld builds the world for spec. The spec must be valid (RunSpec.Validate).
@@ -98,6 +101,7 @@ func (w *World) Reset(spec *RunSpec, observers ...Observer) {
 	*w = World{spec: spec, cfg: spec.Config, obs: append(w.obs[:0], observers...),
 		conns: append(w.conns[:0], conn{}), queue: eventQueue{items: w.queue.items[:0]},
 		servers: w.servers[:0], effects: w.effects[:0], netRand: w.netRand, jitRand: w.jitRand, electLast: w.electLast,
+		pendingNotify: w.pendingNotify, hasPending: w.hasPending,
 		netPCG: w.netPCG, jitPCG: w.jitPCG,
 		armed: resize(w.armed, len(spec.Faults)), fired: resize(w.fired, len(spec.Faults)), base: resize(w.base, len(spec.Faults))}
 	var master rand.PCG
@@ -133,6 +137,8 @@ func (w *World) Reset(spec *RunSpec, observers ...Observer) {
 	}
 	w.spares = spares
 	w.electLast = resize(w.electLast, len(w.servers)*len(w.servers))
+	w.pendingNotify = resize(w.pendingNotify, len(w.servers)*len(w.servers))
+	w.hasPending = resize(w.hasPending, len(w.servers)*len(w.servers))
 	for i := range w.servers {
 		if !startsLate(spec, w.servers[i].id) {
 			w.push(event{at: 0, kind: evStart, server: i})
@@ -481,6 +487,7 @@ func (w *World) startServer(srv int, why string) {
 	w.changed = true
 	w.emitSimple(TrStart, srv, 0, 0, why)
 	w.step(srv, protocol.Input{Kind: protocol.InputStart, Now: w.now})
+	w.flushNotifications(srv)
 }
 
 // crash kills server srv's process. Its sockets die with it: the kernel resets them, so each
@@ -495,6 +502,7 @@ func (w *World) crash(srv int, why string) {
 	s.inc++
 	w.changed = true
 	w.emitSimple(TrCrash, srv, 0, 0, why)
+	w.dropQueuedNotifications(srv)
 	for id := 1; id < len(w.conns); id++ {
 		c := &w.conns[id]
 		for end := 0; end < 2; end++ {

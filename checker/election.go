@@ -1,0 +1,221 @@
+package checker
+
+import (
+	"fmt"
+	"time"
+
+	"zabsim/protocol"
+	"zabsim/sim"
+)
+
+// Election invariants (shared/spec/invariants.md 22-24, 26), judged from the notifications each
+// server received and the proposals and decisions it announced.
+
+const (
+	VoteMonotone           = "VoteMonotone"           // 22
+	SelfElectionRoundCheck = "SelfElectionRoundCheck" // 23
+	JoinerFollows          = "JoinerFollows"          // 26 (liveness)
+)
+
+// heard is one notification a server received during its current election.
+type heard struct {
+	from protocol.ServerID
+	v    protocol.Vote
+}
+
+// electionGhost follows one server's elections.
+type electionGhost struct {
+	round       int64
+	proposal    protocol.Vote // the last proposal announced in round
+	hasProposal bool
+	heard       []heard // notifications received since this election started
+	lookingFrom protocol.Time
+	upSince     protocol.Time
+	lastReason  string
+}
+
+func (c *Checker) onProposal(w *sim.World, e *sim.TraceEvent) {
+	g := &c.elections[w.Index(e.Server)]
+	n := &e.Note
+	if n.Round != g.round {
+		g.round, g.hasProposal = n.Round, false
+	}
+	same := g.hasProposal && n.Peer == g.proposal.Leader && n.Zxid == g.proposal.Zxid && n.Epoch == g.proposal.PeerEpoch
+	if g.hasProposal && !same && !protocol.VoteBeats(n.Peer, n.Zxid, n.Epoch, g.proposal.Leader, g.proposal.Zxid, g.proposal.PeerEpoch) {
+		c.fail(VoteMonotone, e.At, fmt.Sprintf("server %d moved its round-%d proposal from (leader %d, zxid %s, peerEpoch %d) to the lower (leader %d, zxid %s, peerEpoch %d)",
+			e.Server, n.Round, g.proposal.Leader, g.proposal.Zxid, g.proposal.PeerEpoch, n.Peer, n.Zxid, n.Epoch), e.Server)
+	}
+	g.proposal = protocol.Vote{Leader: n.Peer, Zxid: n.Zxid, PeerEpoch: n.Epoch}
+	g.hasProposal = true
+}
+
+func (c *Checker) onNotificationRecv(w *sim.World, e *sim.TraceEvent) {
+	g := &c.elections[w.Index(e.Server)]
+	if len(g.heard) < 256 { // an election that runs for hours repeats itself; the first ones are enough
+		g.heard = append(g.heard, heard{from: e.Peer, v: e.Msg.Vote})
+	}
+}
+
+// onElected checks a decision: the leader is a voter (24); the votes it counted are a voter
+// quorum of servers that did vote for that leader (the election's own quorum check, redone
+// from the notifications actually received); it follows another server only on that server's
+// own LEADING vote, and leads on others' FOLLOWING/LEADING votes only in its own round (23).
+func (c *Checker) onElected(w *sim.World, e *sim.TraceEvent) {
+	i := w.Index(e.Server)
+	g := &c.elections[i]
+	n := &e.Note
+	if !c.cfg.IsParticipant(n.Peer) {
+		c.fail(NonVotersNeverLead, e.At, fmt.Sprintf("server %d elected non-voter %d", e.Server, n.Peer), e.Server, n.Peer)
+	}
+	if !c.voterQuorum(n.Sids) {
+		c.fail(SelfElectionRoundCheck, e.At, fmt.Sprintf("server %d decided for %d on the votes of %v, not a voter quorum", e.Server, n.Peer, n.Sids), e.Server)
+	}
+	lookingPath := n.Reason == "quorum of LOOKING votes"
+	for _, s := range n.Sids {
+		if s == e.Server && lookingPath {
+			continue // its own proposal
+		}
+		if !g.votedFor(s, n.Peer) {
+			c.fail(SelfElectionRoundCheck, e.At, fmt.Sprintf("server %d counted %d for leader %d, but heard no such vote from it", e.Server, s, n.Peer), e.Server, s)
+		}
+	}
+	switch {
+	case !lookingPath && n.Peer != e.Server && !g.saidLeading(n.Peer):
+		c.fail(SelfElectionRoundCheck, e.At, fmt.Sprintf("server %d follows %d without a LEADING vote from it", e.Server, n.Peer), e.Server, n.Peer)
+	case !lookingPath && n.Peer == e.Server:
+		for _, s := range n.Sids {
+			if s != e.Server && !g.heardInRound(s, n.Round) {
+				c.fail(SelfElectionRoundCheck, e.At, fmt.Sprintf("server %d leads on %d's vote, which is not of its round %d", e.Server, s, n.Round), e.Server, s)
+			}
+		}
+	}
+	g.heard = g.heard[:0]
+}
+
+func (g *electionGhost) votedFor(from, leader protocol.ServerID) bool {
+	for _, h := range g.heard {
+		if h.from == from && h.v.Leader == leader {
+			return true
+		}
+	}
+	return false
+}
+
+func (g *electionGhost) saidLeading(leader protocol.ServerID) bool {
+	for _, h := range g.heard {
+		if h.from == leader && h.v.Leader == leader && h.v.State == protocol.LEADING {
+			return true
+		}
+	}
+	return false
+}
+
+func (g *electionGhost) heardInRound(from protocol.ServerID, round int64) bool {
+	for _, h := range g.heard {
+		if h.from == from && h.v.ElectionEpoch == round {
+			return true
+		}
+	}
+	return false
+}
+
+// onRoleChange keeps, per server, since when it has been outside an ensemble and why.
+func (c *Checker) onRoleChange(w *sim.World, e *sim.TraceEvent) {
+	g := &c.elections[w.Index(e.Server)]
+	switch e.Kind {
+	case sim.TrStart:
+		g.upSince, g.lookingFrom, g.lastReason = e.At, e.At, "LOOKING since it started"
+		g.heard = g.heard[:0]
+		g.round, g.hasProposal = 0, false
+	case sim.TrState:
+		if e.State == protocol.LOOKING {
+			// A new lookForLeader: its rounds may repeat numbers of an earlier one, since an
+			// out-of-election decision sets logicalclock back to the leader's round.
+			g.heard = g.heard[:0]
+			g.hasProposal = false
+		}
+	case sim.TrNote:
+		if e.Note.Kind == protocol.NoteLearnerLeft || e.Note.Kind == protocol.NoteLeaderShutdown {
+			g.lastReason = e.Note.Reason
+		}
+	}
+}
+
+// Outsider is a live participant that stayed outside the established ensemble: a report, not an
+// invariant failure, because ZooKeeper itself leaves such servers out (a learner whose accepted
+// epoch is above the leader's, say).
+type Outsider struct {
+	Server protocol.ServerID `json:"server"`
+	Leader protocol.ServerID `json:"leader"`
+	Since  protocol.Time     `json:"since"`
+	Reason string            `json:"reason"`
+}
+
+// JoinBound is how long a live voter may take to join an established leader: an election with
+// the notification back-off at its maximum, the finalize wait, one connect budget and one
+// activation wait (a late joiner passes the three waits at once).
+func JoinBound(cfg *protocol.Config) time.Duration {
+	return cfg.Election.MaxNotificationInterval + cfg.Election.FinalizeWait + cfg.Election.Delay +
+		2*cfg.InitLimitTime() + time.Second
+}
+
+// judgeJoiners runs at the end of a run whose faults healed and that has an established leader:
+// every live voter that is not synced to it either never decided an election while the
+// ensemble was reachable (JoinerFollows, 26) or is reported as an outsider with its reason.
+func (c *Checker) judgeJoiners(w *sim.World, end protocol.Time) []Outsider {
+	li := -1
+	var lr protocol.Role
+	for i := 0; i < w.ServerCount(); i++ {
+		if r, up := w.Role(i); up && r.State == protocol.LEADING && r.Zab == protocol.BROADCAST {
+			li, lr = i, r
+		}
+	}
+	if li < 0 {
+		return nil
+	}
+	var out []Outsider
+	bound := JoinBound(c.cfg)
+	for i := 0; i < w.ServerCount(); i++ {
+		id := w.ServerAt(i)
+		r, up := w.Role(i)
+		if !up || i == li || !c.cfg.IsParticipant(id) || (r.Synced && r.Leader == lr.Leader && r.Epoch == lr.Epoch) {
+			continue
+		}
+		g := &c.elections[i]
+		since := max(g.upSince, c.healAt, c.livenessAt)
+		if time.Duration(end-since) <= bound {
+			continue
+		}
+		if r.State == protocol.LOOKING && !c.cfg.Election.Assigned && g.lookingFrom >= 0 && time.Duration(end-max(g.lookingFrom, since)) > bound {
+			c.fail(JoinerFollows, end, fmt.Sprintf("voter %d has been LOOKING since %s without deciding while leader %d leads epoch %d", id, g.lookingFrom, lr.Leader, lr.Epoch), id, lr.Leader)
+			g.lastReason = "LOOKING: no election decided"
+		}
+		out = append(out, Outsider{Server: id, Leader: lr.Leader, Since: since, Reason: g.lastReason})
+	}
+	return out
+}
+
+// electionTrace routes the trace events the election checks need.
+func (c *Checker) electionTrace(w *sim.World, e *sim.TraceEvent) {
+	switch e.Kind {
+	case sim.TrRecv:
+		if e.Msg.Type == protocol.NOTIFICATION {
+			c.onNotificationRecv(w, e)
+		}
+	case sim.TrNote:
+		switch e.Note.Kind {
+		case protocol.NoteProposal:
+			c.onProposal(w, e)
+		case protocol.NoteElected:
+			c.onElected(w, e)
+			c.elections[w.Index(e.Server)].lookingFrom = -1
+		}
+		c.onRoleChange(w, e)
+	case sim.TrStart, sim.TrState:
+		c.onRoleChange(w, e)
+		if e.Kind == sim.TrState && e.State == protocol.LOOKING {
+			g := &c.elections[w.Index(e.Server)]
+			g.lookingFrom = e.At
+		}
+	}
+}
