@@ -631,7 +631,10 @@ func (l Liveness) MarshalText() ([]byte, error) { return []byte(l.String()), nil
 
 // Finish judges liveness at the end of a run that ended at end: when every fault heals, a leader
 // with a synced voter quorum must exist within LivenessBound of the last heal.
-func (c *Checker) Finish(end protocol.Time) Liveness {
+func (c *Checker) Finish(end protocol.Time, truncated bool) Liveness {
+	if truncated {
+		return Liveness{Why: "the run hit its event budget"}
+	}
 	if !c.heals {
 		return Liveness{Why: "faults do not heal"}
 	}

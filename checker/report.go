@@ -11,21 +11,23 @@ import (
 // Report is the outcome of one run. Its JSON keys are a contract (shared/design.md): more may
 // be added, none renamed.
 type Report struct {
-	Scenario      string           `json:"scenario"`
-	Seed          uint64           `json:"seed"`
-	SimulatedTime string           `json:"simulatedTime"`
-	Events        uint64           `json:"events"`
-	TraceHash     string           `json:"traceHash"`
-	Violations    []ViolationJSON  `json:"violations"`
-	Established   []Establishment  `json:"established"`
-	Servers       []ServerReport   `json:"servers"`
-	Knobs         []string         `json:"knobs"`
-	Syncs         []SyncRecord     `json:"syncs"`
-	RoleEnds      []RoleEnd        `json:"roleEnds"`
-	Refusals      []Refusal        `json:"refusals"`
-	Elections     []Election       `json:"elections"`
-	Outsiders     []Outsider       `json:"outsiders"`
-	Liveness      Liveness         `json:"liveness"`
+	Scenario      string          `json:"scenario"`
+	Seed          uint64          `json:"seed"`
+	SimulatedTime string          `json:"simulatedTime"`
+	Events        uint64          `json:"events"`
+	TraceHash     string          `json:"traceHash"`
+	Violations    []ViolationJSON `json:"violations"`
+	Established   []Establishment `json:"established"`
+	Servers       []ServerReport  `json:"servers"`
+	Knobs         []string        `json:"knobs"`
+	Syncs         []SyncRecord    `json:"syncs"`
+	RoleEnds      []RoleEnd       `json:"roleEnds"`
+	Refusals      []Refusal       `json:"refusals"`
+	Elections     []Election      `json:"elections"`
+	Outsiders     []Outsider      `json:"outsiders"`
+	Liveness      Liveness        `json:"liveness"`
+	// Truncated: the run hit its event budget before its end time.
+	Truncated     bool             `json:"truncated,omitempty"`
 	Probes        ProbeCounts      `json:"probes"`
 	Trace         []sim.TraceEvent `json:"-"`
 	ViolationsRaw []Violation      `json:"-"`
@@ -151,7 +153,7 @@ func (c *Checker) build(w *sim.World, res sim.Result, liveness Liveness) *Report
 	rep := &Report{
 		Scenario: c.spec.Scenario, Seed: c.spec.Seed, SimulatedTime: res.End.String(), Events: res.Events,
 		TraceHash: hashString(res.TraceHash), Established: r.established, Syncs: r.syncs, RoleEnds: r.roleEnds,
-		Refusals: r.refusals, Liveness: liveness, Elections: r.elections, Outsiders: c.outsiders, Knobs: c.cfg.Knobs.Enabled(), Trace: r.trace,
+		Truncated: res.Truncated, Refusals: r.refusals, Liveness: liveness, Elections: r.elections, Outsiders: c.outsiders, Knobs: c.cfg.Knobs.Enabled(), Trace: r.trace,
 		ViolationsRaw: c.violations, End: res.End, Hash: res.TraceHash, Probes: res.Probes,
 		Violations: []ViolationJSON{},
 	}

@@ -49,7 +49,7 @@ func Run(spec *sim.RunSpec, opts Options) (rep *Report, err error) {
 		}
 	}()
 	res := w.Run()
-	liveness := c.Finish(res.End)
+	liveness := c.Finish(res.End, res.Truncated)
 	return c.build(w, res, liveness), nil
 }
 

@@ -39,12 +39,14 @@ func TestSweepIndependentOfParallelism(t *testing.T) {
 
 // knobFindings maps each bug knob to an invariant it must make the sweep report.
 var knobFindings = map[string]string{
-	"EpochQuorumIgnoresLeader":    checker.FreshEpoch,
-	"EpochAckWaitsWrongFlag":      checker.ActivationNeedsVoterQuorum,
-	"CountObservers":              checker.NonVotersNeverLead,
-	"CurrentEpochOnUptodate":      checker.AckImpliesDurable,
-	"EpochMemoryBeforeFile":       checker.EpochFileOrder,
-	"SnapshotBeforeEpochNoMarker": checker.RestartAlwaysPossible,
+	"EpochQuorumIgnoresLeader":        checker.FreshEpoch,
+	"EpochAckWaitsWrongFlag":          checker.ActivationNeedsVoterQuorum,
+	"CountObservers":                  checker.NonVotersNeverLead,
+	"CurrentEpochOnUptodate":          checker.AckImpliesDurable,
+	"EpochMemoryBeforeFile":           checker.EpochFileOrder,
+	"SnapshotBeforeEpochNoMarker":     checker.RestartAlwaysPossible,
+	"VoteOrderPrecedenceBug":          checker.VoteMonotone,
+	"StrictOutOfElectionVoteEquality": checker.JoinerFollows,
 }
 
 // TestKnobSweepsFindTheirBugs turns each bug knob on across the whole catalogue: the sweep must

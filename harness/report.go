@@ -22,6 +22,9 @@ func WriteReport(w io.Writer, r *checker.Report) {
 		fmt.Fprintf(w, "VIOLATION %s at %s servers %v (x%d): %s\n", v.Invariant, v.At, v.Servers, v.Count, v.Detail)
 	}
 	fmt.Fprintf(w, "liveness: %s\n", r.Liveness)
+	if r.Truncated {
+		fmt.Fprintf(w, "TRUNCATED: the run hit its event budget at %s\n", r.SimulatedTime)
+	}
 	for _, e := range r.Established {
 		fmt.Fprintf(w, "established: leader %d epoch %d quorum %v at %s\n", e.Leader, e.Epoch, e.Quorum, e.At)
 	}

@@ -258,6 +258,7 @@ func toJSON(f *File) (*fileJSON, error) {
 		Knobs:          nonNil(c.Knobs.Enabled()),
 		Until:          ptr(fmtTime(s.Until)),
 		StopWhenStable: s.StopWhenStable,
+		MaxEvents:      s.MaxEvents,
 		Disks:          []diskJSON{},
 		Faults:         []faultJSON{},
 	}
@@ -553,6 +554,7 @@ func fromJSON(fj *fileJSON) (File, error) {
 
 	s.Until = protocol.Time(requiredDuration(&p, "until", fj.Until))
 	s.StopWhenStable = fj.StopWhenStable
+	s.MaxEvents = fj.MaxEvents
 
 	if ej := fj.Expect; ej != nil {
 		f.Expect.Violations = normViolations(&p, "expect.violations", ej.Violations)

@@ -472,7 +472,7 @@ func TestFieldsCovered(t *testing.T) {
 		v    any
 		want string
 	}{
-		{sim.RunSpec{}, "_ Scenario Seed Config Disks Faults Options Until StopWhenStable"},
+		{sim.RunSpec{}, "_ Scenario Seed Config Disks Faults Options Until StopWhenStable MaxEvents"},
 		{protocol.Config{}, "_ Servers TickTime InitLimit SyncLimit ConnectToLearnerMasterLimit LeaderConnectDelayDuringRetry " +
 			"CommitLogCount ObserverElectionDelay LeaderSelfRegisterJitter LeaderSelfRegisterDelay Election Knobs"},
 		{protocol.ElectionConfig{}, "_ Assigned Leader Delay FinalizeWait MinNotificationInterval MaxNotificationInterval Changes"},

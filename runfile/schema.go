@@ -25,6 +25,7 @@ type fileJSON struct {
 	Knobs          []string     `json:"knobs"`
 	Until          *string      `json:"until"`
 	StopWhenStable bool         `json:"stopWhenStable"`
+	MaxEvents      uint64       `json:"maxEvents,omitempty"`
 	Expect         *expectJSON  `json:"expect"`
 }
 

@@ -208,7 +208,7 @@ func init() {
 			Description: "voter 1 (acceptedEpoch 7, currentEpoch 0) starts 1 s after 2 and 3 settled on epoch 1: it keeps electing 3 and keeps refusing LEADERINFO(1), and is reported outside the ensemble with ZooKeeper's reason",
 			Reference:   "spec §6.3 step 4, §9.2",
 			Build: func(seed uint64) *sim.RunSpec {
-				return Cluster(3, 0).StartAt(1, time.Second).Disk(1, 7, 0).Until(3*time.Minute).Spec("participant-accepted-epoch-higher", seed)
+				return Cluster(3, 0).StartAt(1, time.Second).Disk(1, 7, 0).Until(2*time.Minute).Spec("participant-accepted-epoch-higher", seed)
 			},
 			Expect: func(r *checker.Report) error {
 				return all(violations(r), live(r), established(r, 3, 1, 0, 300*time.Millisecond+retrySlack), epochs(r, 1, 7, 0),
@@ -278,4 +278,63 @@ func timeoutsAfterLeading(r *checker.Report, id protocol.ServerID) error {
 		}
 	}
 	return all(errs...)
+}
+
+// votePrecedence: voter 1 went through a failed activation (currentEpoch 2) while 2 and 3 still
+// have currentEpoch 1; all logs end at the same zxid. 1 must win on peerEpoch.
+func votePrecedence() *Builder {
+	return Cluster(3, 0).Disk(1, 2, 2, z(1, 1)).Disk(2, 1, 1, z(1, 1)).Disk(3, 1, 1, z(1, 1)).Until(20 * time.Millisecond)
+}
+
+func init() {
+	register(
+		Scenario{
+			Name: "vote-order-1419", Family: "election", Knobs: []string{"VoteOrderPrecedenceBug"},
+			Description: "as higher-epoch-wins with ZOOKEEPER-1419's predicate: with equal zxids a higher sid beats a higher peerEpoch, so 3's vote beats 1's and 1's beats 3's; proposals move to lower votes",
+			Reference:   "ZOOKEEPER-1419, shared/spec/bug-knobs.md",
+			Build: func(seed uint64) *sim.RunSpec {
+				return votePrecedence().Knob("VoteOrderPrecedenceBug").Spec("vote-order-1419", seed)
+			},
+			Expect: func(r *checker.Report) error { return violationsInclude(r, checker.VoteMonotone) },
+		},
+	)
+}
+
+// inconsistentRounds leaves leader 3's ensemble with members that report different election
+// rounds (ZOOKEEPER-1818's story): voter 2 restarts while its learner port to 3 is cut, decides
+// to follow 3 from round-1 votes and keeps trying to connect; 3 crashes and is re-elected by 1 in
+// round 2; when the cut heals 2 connects and syncs, still reporting round 1. Then 1 restarts and
+// must join from 3's round-2 LEADING vote and 2's round-1 FOLLOWING vote.
+func inconsistentRounds() *Builder {
+	b := Cluster(3, 0).Crash(2, 4*time.Second).Restart(2, 6*time.Second).
+		Crash(3, 8*time.Second).Restart(3, 9*time.Second).
+		Crash(1, 20*time.Second).Restart(1, 21*time.Second).Until(3 * time.Minute)
+	b.spec.Faults = append(b.spec.Faults, sim.Fault{Kind: sim.FaultPartition, At: at(5 * time.Second), Heal: at(12 * time.Second),
+		Groups: [][]protocol.ServerID{{2}, {1, 3}}, Port: sim.PortLearner})
+	return b
+}
+
+func init() {
+	register(
+		Scenario{
+			Name: "join-inconsistent-rounds", Family: "election",
+			Description: "members of leader 3's ensemble report different election rounds (voter 2 joined from round-1 votes while 3 was re-elected in round 2); a restarted voter still joins, because votes of servers out of election are compared on leader and peerEpoch only",
+			Reference:   "spec §4.3, ZOOKEEPER-1732/1818, FLETest.testJoinInconsistentEnsemble",
+			Build:       func(seed uint64) *sim.RunSpec { return inconsistentRounds().Spec("join-inconsistent-rounds", seed) },
+			Expect: func(r *checker.Report) error {
+				return all(violations(r), live(r), joinedBy(r, 1, 21*time.Second, 25*time.Second), role(r, 1, "FOLLOWING", 3))
+			},
+		},
+		Scenario{
+			Name: "join-inconsistent-rounds-1732", Family: "election", Knobs: []string{"StrictOutOfElectionVoteEquality"},
+			Description: "as join-inconsistent-rounds with the strict comparison of ZOOKEEPER-1732: the restarted voter never sees a quorum of equal votes and stays LOOKING while 3 leads",
+			Reference:   "ZOOKEEPER-1732/1818, shared/spec/bug-knobs.md",
+			Build: func(seed uint64) *sim.RunSpec {
+				return inconsistentRounds().Knob("StrictOutOfElectionVoteEquality").Spec("join-inconsistent-rounds-1732", seed)
+			},
+			Expect: func(r *checker.Report) error {
+				return all(violationsInclude(r, checker.JoinerFollows), role(r, 1, "LOOKING", -1))
+			},
+		},
+	)
 }

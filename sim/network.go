@@ -164,6 +164,7 @@ func (w *World) connectArrive(ev event) {
 		return
 	}
 	c.inc[1] = tgt.inc
+	c.accepted = true
 	w.emitSimple(TrAccepted, ev.server, w.servers[learner].id, ev.conn, "")
 	w.step(ev.server, protocol.Input{Kind: protocol.InputAccepted, Now: w.now, Conn: ev.conn, From: w.servers[learner].id})
 	if c = &w.conns[ev.conn]; c.closed[1] {

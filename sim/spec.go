@@ -103,7 +103,14 @@ type RunSpec struct {
 	// StopWhenStable ends the run early once a leader is in BROADCAST with every running
 	// server synced to it and no fault is still to come.
 	StopWhenStable bool
+	// MaxEvents ends a run that would never end in reasonable time (an election storm under
+	// a bug knob, say) after this many events; 0 means DefaultMaxEvents.
+	MaxEvents uint64
 }
+
+// DefaultMaxEvents bounds a run: a healthy 7-server run for an hour of virtual time stays far
+// below it.
+const DefaultMaxEvents = 2_000_000
 
 // DiskOf returns the initial disk of id.
 func (s *RunSpec) DiskOf(id protocol.ServerID) protocol.Disk {

@@ -44,11 +44,14 @@ type conn struct {
 	inc        [2]uint32
 	closed     [2]bool          // this end's socket is closed
 	broken     bool             // a message was lost; nothing more gets through
+	accepted   bool             // the leader accepted it: until then there is no socket pair
 	lastArrive [2]protocol.Time // per direction (0: ends[0]→ends[1]), for FIFO order
 }
 
 // Result is what a run leaves behind besides what observers collected.
 type Result struct {
+	// Truncated: the run hit MaxEvents before Until.
+	Truncated bool
 	Events    uint64
 	End       protocol.Time
 	TraceHash uint64
@@ -254,7 +257,15 @@ func (w *World) push(e event) {
 
 // Run runs until the queue is empty, spec.Until passes, or the run is stopped.
 func (w *World) Run() Result {
+	budget := w.spec.MaxEvents
+	if budget == 0 {
+		budget = DefaultMaxEvents
+	}
 	for !w.stopped {
+		if w.result.Events >= budget {
+			w.result.Truncated = true
+			break
+		}
 		ev, ok := w.queue.pop()
 		if !ok || ev.at > w.spec.Until {
 			break
@@ -506,7 +517,7 @@ func (w *World) crash(srv int, why string) {
 	for id := 1; id < len(w.conns); id++ {
 		c := &w.conns[id]
 		for end := 0; end < 2; end++ {
-			if c.ends[end] == srv && c.inc[end] == s.inc-1 && !c.closed[end] {
+			if c.accepted && c.ends[end] == srv && c.inc[end] == s.inc-1 && !c.closed[end] {
 				w.closeEnd(protocol.ConnID(id), end)
 			}
 		}
