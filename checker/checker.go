@@ -552,7 +552,11 @@ func (c *Checker) AfterStep(w *sim.World) {
 		}
 	}
 	activation := 3*c.cfg.InitLimitTime() + c.cfg.LeaderSelfRegisterDelay + c.cfg.LeaderSelfRegisterJitter + time.Millisecond
-	abdicate := time.Duration(c.cfg.SyncLimit+1)*c.cfg.TickTime + 10*time.Millisecond
+	// A learner that has not yet sent a packet after its sync keeps its handler's first ack
+	// deadline, tick0 + initLimit + syncLimit, and any live handler counts as synced (spec
+	// §5.9); a syncing handler's read timeout is initLimit. So a leader may keep BROADCAST that
+	// long after its support is gone, and ZooKeeper does.
+	abdicate := time.Duration(c.cfg.InitLimit+c.cfg.SyncLimit+1)*c.cfg.TickTime + 10*time.Millisecond
 	for i := range c.attempts {
 		a := &c.attempts[i]
 		switch {

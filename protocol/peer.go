@@ -31,6 +31,7 @@ type QuorumPeer struct {
 	fleScratch []ServerID
 
 	startWrites []DiskWrite
+	booting     bool // the load-time writes of loadDataBase are under way
 	timerGen    uint32
 	electionGen uint32
 
@@ -89,6 +90,9 @@ func (p *QuorumPeer) ID() ServerID { return p.id }
 // dispatches the rest to the current role: stepLooking, stepLeading, stepFollowing (which also
 // serves OBSERVING). Effects are appended to out, which is returned.
 func (p *QuorumPeer) Step(in Input, out []Effect) []Effect {
+	if in.Kind != InputWriteFailed && in.Kind != InputStart {
+		p.booting = false // a failed load-time write is answered before any other input
+	}
 	switch in.Kind {
 	case InputStart:
 		return p.start(in, out)
@@ -108,6 +112,7 @@ func (p *QuorumPeer) Step(in Input, out []Effect) []Effect {
 }
 
 func (p *QuorumPeer) start(in Input, out []Effect) []Effect {
+	p.booting = len(p.startWrites) > 0
 	for _, w := range p.startWrites {
 		out = append(out, Effect{Kind: EffectPersist, Write: w})
 		if w.Kind == WriteCurrentEpoch && w.Prev >= 0 {
@@ -124,6 +129,11 @@ func (p *QuorumPeer) start(in Input, out []Effect) []Effect {
 func (p *QuorumPeer) writeFailed(in Input, out []Effect) []Effect {
 	out = append(out, Effect{Kind: EffectProbe, Probe: ProbeWriteFailed})
 	p.disk = in.Disk
+	if p.booting {
+		// loadDataBase's writes happen in QuorumPeer.start: a failure there is fatal.
+		out = note(out, Note{Kind: NoteLearnerLeft, Reason: "exit: loadDataBase failed: IOException writing " + in.Write.Kind.String()})
+		return append(out, Effect{Kind: EffectExit})
+	}
 	if !p.cfg.Knobs.EpochMemoryBeforeFile {
 		p.acceptedEpoch = in.Disk.AcceptedEpoch
 		p.currentEpoch = in.Disk.CurrentEpoch

@@ -1,0 +1,168 @@
+package scenarios
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"zabsim/checker"
+	"zabsim/protocol"
+	"zabsim/sim"
+)
+
+// Drawer makes the choices of a generated run. Every choice is an integer in [min, max] with a
+// label naming the decision; min is always the benign choice (no fault, smallest cluster), so a
+// shrinker that lowers choices also removes faults. rapid's *rapid.T (through a small adapter)
+// and a seeded PRNG both satisfy it.
+type Drawer interface {
+	Draw(label string, min, max int) int
+}
+
+// RandDrawer draws from a PCG seeded with Seed.
+type RandDrawer struct{ R *rand.Rand }
+
+// NewRandDrawer returns a drawer for seed.
+func NewRandDrawer(seed uint64) *RandDrawer {
+	return &RandDrawer{R: rand.New(rand.NewPCG(seed, 0x72616e646f6d))} // "random"
+}
+
+// Draw returns a uniform integer in [min, max].
+func (d *RandDrawer) Draw(_ string, min, max int) int { return min + d.R.IntN(max-min+1) }
+
+// GenerateRun draws a whole run: cluster size (3, 5 or 7 voters, 0 to 2 observers), timers,
+// each server's initial disk (histories and epochs that could really arise, some servers ahead
+// of others), and a fault schedule (delayed starts, crashes and restarts, crash points between
+// writes, failing writes, partitions of either port, symmetric or one-way), all of which heal
+// before a final quiet phase long enough to judge liveness.
+func GenerateRun(d Drawer, name string, seed uint64) *sim.RunSpec {
+	voters := 3 + 2*d.Draw("extra voter pairs", 0, 2)
+	observers := d.Draw("observers", 0, 2)
+	b := Cluster(voters, observers)
+	tick := []time.Duration{2 * time.Second, time.Second, 500 * time.Millisecond}[d.Draw("tickTime choice", 0, 2)]
+	b.Timers(tick, 10-d.Draw("initLimit below 10", 0, 7), 5-d.Draw("syncLimit below 5", 0, 3))
+	b.spec.Config.LeaderSelfRegisterJitter = time.Duration(d.Draw("self-register jitter ms", 0, 20)) * time.Millisecond
+	b.spec.Options.OneWayDelayJitter = time.Duration(d.Draw("link jitter ms", 0, 20)) * time.Millisecond
+	n := voters + observers
+	generateDisks(d, b, n)
+	faults := d.Draw("faults", 0, 6)
+	var lastHeal time.Duration
+	for i := 0; i < faults; i++ {
+		lastHeal = max(lastHeal, generateFault(d, b, n, i))
+	}
+	bound := checker.LivenessBound(&b.spec.Config)
+	b.Until(lastHeal + bound + 10*time.Second).StopWhenStable()
+	return b.Spec(name, seed)
+}
+
+// generateDisks gives each server a prefix of one committed history, sometimes with an
+// uncommitted txn of an old leader on top, and epochs consistent with it: currentEpoch at least
+// the epoch of its last txn (more after failed activations), acceptedEpoch at least that.
+func generateDisks(d Drawer, b *Builder, n int) {
+	var history []protocol.Zxid
+	epochs := d.Draw("history epochs", 0, 3)
+	for e := 1; e <= epochs; e++ {
+		for c := 1; c <= d.Draw(fmt.Sprintf("txns in epoch %d", e), 0, 3); c++ {
+			history = append(history, protocol.MakeZxid(protocol.Epoch(e), uint32(c)))
+		}
+	}
+	for id := 1; id <= n; id++ {
+		if d.Draw(fmt.Sprintf("server %d has a disk", id), 0, 1) == 0 {
+			continue
+		}
+		keep := len(history) - d.Draw(fmt.Sprintf("server %d txns missing", id), 0, len(history))
+		txns := append([]protocol.Zxid(nil), history[:keep]...)
+		if len(txns) > 0 && d.Draw(fmt.Sprintf("server %d uncommitted txn", id), 0, 3) == 3 {
+			// An old leader's next txn, logged alone: it diverges only if the committed
+			// history moved on to a later epoch there (else it would be the committed one).
+			last := txns[len(txns)-1]
+			if keep == len(history) || history[keep].Epoch() > last.Epoch() {
+				txns = append(txns, protocol.MakeZxid(last.Epoch(), last.Counter()+1))
+			}
+		}
+		var lastEpoch protocol.Epoch
+		if len(txns) > 0 {
+			lastEpoch = txns[len(txns)-1].Epoch()
+		}
+		cur := lastEpoch + protocol.Epoch(d.Draw(fmt.Sprintf("server %d epochs after its log", id), 0, 2))
+		acc := cur + protocol.Epoch(d.Draw(fmt.Sprintf("server %d accepted above current", id), 0, 2))
+		b.Disk(protocol.ServerID(id), acc, cur, txns...)
+	}
+}
+
+// generateFault adds one fault that heals, and returns when it has healed.
+func generateFault(d Drawer, b *Builder, n, i int) time.Duration {
+	label := func(s string) string { return fmt.Sprintf("fault %d %s", i, s) }
+	t0 := time.Duration(d.Draw(label("at ms"), 0, 30000)) * time.Millisecond
+	server := protocol.ServerID(d.Draw(label("server"), 1, n))
+	switch d.Draw(label("kind"), 0, 5) {
+	case 0: // crash and restart
+		back := t0 + time.Duration(d.Draw(label("down ms"), 1, 20000))*time.Millisecond
+		b.Crash(server, t0).Restart(server, back)
+		return back
+	case 1: // partition
+		heal := t0 + time.Duration(d.Draw(label("partition ms"), 1, 30000))*time.Millisecond
+		var g1, g2 []protocol.ServerID
+		for id := 1; id <= n; id++ {
+			if d.Draw(label(fmt.Sprintf("side of %d", id)), 0, 1) == 0 {
+				g1 = append(g1, protocol.ServerID(id))
+			} else {
+				g2 = append(g2, protocol.ServerID(id))
+			}
+		}
+		if len(g1) == 0 || len(g2) == 0 {
+			return 0
+		}
+		port := []string{"", sim.PortLearner, sim.PortElection}[d.Draw(label("port"), 0, 2)]
+		b.spec.Faults = append(b.spec.Faults, sim.Fault{Kind: sim.FaultPartition, At: at(t0), Heal: at(heal),
+			Groups: [][]protocol.ServerID{g1, g2}, OneWay: d.Draw(label("one way"), 0, 1) == 1, Port: port})
+		return heal
+	case 2: // crash point between writes, then restart
+		w := protocol.WriteKind(d.Draw(label("write kind"), 1, int(protocol.WriteClearUpdatingEpochMarker)))
+		point := []string{"after", "before", "torn"}[d.Draw(label("point"), 0, 2)]
+		back := t0 + time.Duration(d.Draw(label("down ms"), 1, 20000))*time.Millisecond
+		b.CrashPoint(server, t0, w, d.Draw(label("occurrence"), 1, 2), point).Restart(server, back)
+		return back
+	case 3: // a failing write
+		w := protocol.WriteKind(d.Draw(label("write kind"), 1, int(protocol.WriteClearUpdatingEpochMarker)))
+		b.DiskFault(server, t0, w, d.Draw(label("occurrence"), 1, 2))
+		return t0
+	case 4: // a late start
+		if hasStart(b, server) {
+			return 0
+		}
+		b.StartAt(server, t0)
+		return t0
+	default: // a crash of two servers at once, both restarted
+		other := protocol.ServerID(d.Draw(label("second server"), 1, n))
+		back := t0 + time.Duration(d.Draw(label("down ms"), 1, 20000))*time.Millisecond
+		b.Crash(server, t0).Crash(other, t0).Restart(server, back).Restart(other, back)
+		return back
+	}
+}
+
+func hasStart(b *Builder, id protocol.ServerID) bool {
+	for _, f := range b.spec.Faults {
+		if f.Kind == sim.FaultStart && f.Server == id {
+			return true
+		}
+	}
+	return false
+}
+
+func init() {
+	register(Scenario{
+		Name: "random", Family: "random",
+		Description: "a generated run per seed: 3, 5 or 7 voters and up to 2 observers, random timers and plausible disks, up to six faults (crashes, crash points, failing writes, partitions of either port, late starts) that all heal; expects every invariant to hold and a leader with a synced quorum within the liveness bound",
+		Reference:   "shared/spec/invariants.md; issue 4",
+		Build:       func(seed uint64) *sim.RunSpec { return GenerateRun(NewRandDrawer(seed), "random", seed) },
+		Expect: func(r *checker.Report) error {
+			if err := violations(r); err != nil {
+				return err
+			}
+			if r.Liveness.Judged && !r.Liveness.OK {
+				return fmt.Errorf("liveness: %s", r.Liveness)
+			}
+			return nil
+		},
+	})
+}
