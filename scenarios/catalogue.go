@@ -159,7 +159,11 @@ func role(r *checker.Report, id protocol.ServerID, role string, leader protocol.
 		return fmt.Errorf("server %d ends %s, want %s", id, s.Role, role)
 	}
 	if leader >= 0 && (s.Leader == nil || *s.Leader != leader) {
-		return fmt.Errorf("server %d ends with leader %v, want %d", id, s.Leader, leader)
+		got := "none"
+		if s.Leader != nil {
+			got = fmt.Sprint(*s.Leader)
+		}
+		return fmt.Errorf("server %d ends with leader %s, want %d", id, got, leader)
 	}
 	return nil
 }

@@ -306,11 +306,18 @@ func init() {
 // round 2; when the cut heals 2 connects and syncs, still reporting round 1. Then 1 restarts and
 // must join from 3's round-2 LEADING vote and 2's round-1 FOLLOWING vote.
 func inconsistentRounds() *Builder {
-	b := Cluster(3, 0).Crash(2, 4*time.Second).Restart(2, 6*time.Second).
+	// Equal one-txn histories: late joiners are DIFFed, so no SNAP label (e<<32) makes one
+	// voter's zxid beat another's, and 3 wins every election on its sid.
+	b := Cluster(3, 0).Disk(1, 1, 1, z(1, 1)).Disk(2, 1, 1, z(1, 1)).Disk(3, 1, 1, z(1, 1)).
+		Crash(2, 4*time.Second).Restart(2, 6*time.Second).
 		Crash(3, 8*time.Second).Restart(3, 9*time.Second).
 		Crash(1, 20*time.Second).Restart(1, 21*time.Second).Until(3 * time.Minute)
 	b.spec.Faults = append(b.spec.Faults, sim.Fault{Kind: sim.FaultPartition, At: at(5 * time.Second), Heal: at(12 * time.Second),
 		Groups: [][]protocol.ServerID{{2}, {1, 3}}, Port: sim.PortLearner})
+	// 2's stale FOLLOWING reply must not reach the restarted 3 before 1's round-2 vote does,
+	// or 3 would take the lead again in round 1 on that stale vote (a race of its own).
+	b.spec.Faults = append(b.spec.Faults, sim.Fault{Kind: sim.FaultPartition, At: at(8500 * time.Millisecond), Heal: at(9500 * time.Millisecond),
+		Groups: [][]protocol.ServerID{{2}, {3}}, OneWay: true, Port: sim.PortElection})
 	return b
 }
 
