@@ -92,7 +92,11 @@ func generateDisks(d Drawer, b *Builder, n int) {
 // generateFault adds one fault that heals, and returns when it has healed.
 func generateFault(d Drawer, b *Builder, n, i int) time.Duration {
 	label := func(s string) string { return fmt.Sprintf("fault %d %s", i, s) }
+	// Half of the faults are armed from the start, where the handshakes (and most writes) are.
 	t0 := time.Duration(d.Draw(label("at ms"), 0, 30000)) * time.Millisecond
+	if d.Draw(label("armed from the start"), 0, 1) == 1 {
+		t0 = 0
+	}
 	server := protocol.ServerID(d.Draw(label("server"), 1, n))
 	switch d.Draw(label("kind"), 0, 5) {
 	case 0: // crash and restart
