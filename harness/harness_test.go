@@ -7,12 +7,15 @@ import (
 	"runtime"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"zabsim/checker"
+	"zabsim/protocol"
 	"zabsim/runfile"
 	"zabsim/scenarios"
+	"zabsim/sim"
 )
 
 // TestSweepIndependentOfParallelism runs the same sweep with GOMAXPROCS=1 and one worker, and
@@ -104,4 +107,29 @@ func TestReplayReportsDivergence(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, r.Divergence, "violations [] , recorded [FreshEpoch]"[:10])
 	require.Contains(t, r.Divergence, "trace hash")
+}
+
+// TestShrinkKeepsTheFailure: a failing run with faults that do not matter shrinks to the ones
+// that do, and the shrunk run still breaks the same invariant.
+// Reference: issue 4 ("shrinks it").
+func TestShrinkKeepsTheFailure(t *testing.T) {
+	spec, _, err := SpecFor("acceptedEpoch-write-fails-2307", 1, nil)
+	require.NoError(t, err)
+	before := len(spec.Faults)
+	spec.Faults = append(spec.Faults,
+		sim.Fault{Kind: sim.FaultPartition, At: protocol.Time(time.Second), Heal: protocol.Time(1500 * time.Millisecond), Groups: [][]protocol.ServerID{{2}, {3}}, Port: sim.PortElection},
+		sim.Fault{Kind: sim.FaultCrash, At: protocol.Time(9 * time.Second), Server: 2},
+		sim.Fault{Kind: sim.FaultRestart, At: protocol.Time(9500 * time.Millisecond), Server: 2})
+	small := Shrink(spec, checker.FollowerEpochGate)
+	require.Less(t, len(small.Faults), before)
+	rep, err := checker.Run(small, checker.Options{})
+	require.NoError(t, err)
+	require.True(t, rep.HasViolation(checker.FollowerEpochGate))
+	require.Len(t, spec.Faults, before+3, "Shrink must not change its input")
+}
+
+// TestCheckDeterminismFindsNothingOnTheCatalogue: the self-check repeats runs byte for byte.
+// Reference: issue 4 ("Determinism self-check").
+func TestCheckDeterminismFindsNothingOnTheCatalogue(t *testing.T) {
+	require.Empty(t, CheckDeterminism(scenarios.All(), 17, 2*len(scenarios.All())))
 }

@@ -38,6 +38,8 @@ type SweepConfig struct {
 	OutDir string
 	// StopAtFirst stops the sweep at the first failure.
 	StopAtFirst bool
+	// Shrink makes each saved failure smaller first (Shrink) when it broke an invariant.
+	Shrink bool
 	// Progress, if set, is called after each run with the number done so far.
 	Progress func(done, total int)
 }
@@ -55,9 +57,12 @@ type Outcome struct {
 	TraceHash string `json:"traceHash"`
 	Events    uint64 `json:"events"`
 	SavedTo   string `json:"savedTo,omitempty"`
-	failed    bool
-	hash      uint64
-	probes    [protocol.ProbeCount]int
+	// Faults is the failing run's fault count; ShrunkFaults what Shrink left of it.
+	Faults       int `json:"faults"`
+	ShrunkFaults int `json:"shrunkFaults,omitempty"`
+	failed       bool
+	hash         uint64
+	probes       [protocol.ProbeCount]int
 }
 
 // Failed reports whether the run is a finding.
@@ -145,7 +150,7 @@ func Sweep(ctx context.Context, cfg SweepConfig) (SweepResult, error) {
 	res := summarise(jobs, outcomes, ran, cfg)
 	if cfg.OutDir != "" {
 		for i := range res.Failures {
-			path, err := saveFailure(cfg.OutDir, res.Failures[i], cfg.Knobs)
+			path, err := saveFailure(cfg.OutDir, &res.Failures[i], cfg.Knobs, cfg.Shrink)
 			if err != nil {
 				return res, err
 			}
@@ -161,6 +166,7 @@ func runOne(j job, knobs []string) (o Outcome) {
 	for _, k := range knobs {
 		_ = spec.Config.Knobs.Set(k) // validated by Sweep
 	}
+	o.Faults = len(spec.Faults)
 	rep, err := checker.Run(spec, checker.Options{})
 	if err != nil {
 		o.Error, o.failed = err.Error(), true
@@ -214,8 +220,8 @@ func summarise(jobs []job, outcomes []Outcome, ran []bool, cfg SweepConfig) Swee
 	return res
 }
 
-// saveFailure writes a run file that replays the failure.
-func saveFailure(dir string, o Outcome, knobs []string) (string, error) {
+// saveFailure writes a run file that replays the failure, shrunk first if asked.
+func saveFailure(dir string, o *Outcome, knobs []string, shrink bool) (string, error) {
 	s, err := scenarios.Lookup(o.Scenario)
 	if err != nil {
 		return "", err
@@ -223,6 +229,15 @@ func saveFailure(dir string, o Outcome, knobs []string) (string, error) {
 	spec := s.Build(o.Seed)
 	for _, k := range knobs {
 		_ = spec.Config.Knobs.Set(k)
+	}
+	if shrink && len(o.Violations) > 0 {
+		spec = Shrink(spec, o.Violations[0])
+		o.ShrunkFaults = len(spec.Faults)
+		rep, err := checker.Run(spec, checker.Options{})
+		if err != nil {
+			return "", err
+		}
+		o.Violations, o.TraceHash = rep.ViolationNames(), rep.TraceHash
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
@@ -249,4 +264,43 @@ func SpecFor(name string, seed uint64, knobs []string) (*sim.RunSpec, scenarios.
 		}
 	}
 	return spec, s, nil
+}
+
+// Mismatch is a run that did not repeat itself: same spec, different trace.
+type Mismatch struct {
+	Scenario string `json:"scenario"`
+	Seed     uint64 `json:"seed"`
+	// Event is the index of the first differing trace event; First and Second are it, as
+	// each run printed it.
+	Event  int    `json:"event"`
+	First  string `json:"first"`
+	Second string `json:"second"`
+}
+
+// CheckDeterminism runs a sample of (scenario, seed) pairs twice each and compares their traces:
+// the self-check of the sweep. It returns every pair that did not repeat itself, with the
+// first event at which the two traces part.
+func CheckDeterminism(list []scenarios.Scenario, masterSeed uint64, sample int) []Mismatch {
+	var out []Mismatch
+	for i := 0; i < sample; i++ {
+		s := list[i%len(list)]
+		seed := SeedAt(masterSeed, i)
+		a, errA := checker.Run(s.Build(seed), checker.Options{KeepTrace: true})
+		b, errB := checker.Run(s.Build(seed), checker.Options{KeepTrace: true})
+		if errA != nil || errB != nil {
+			continue // an invalid spec is reported by the sweep itself
+		}
+		if a.TraceHash == b.TraceHash && len(a.Trace) == len(b.Trace) {
+			continue
+		}
+		m := Mismatch{Scenario: s.Name, Seed: seed, Event: min(len(a.Trace), len(b.Trace))}
+		for k := 0; k < len(a.Trace) && k < len(b.Trace); k++ {
+			if ta, tb := a.Trace[k].String(), b.Trace[k].String(); ta != tb {
+				m.Event, m.First, m.Second = k, ta, tb
+				break
+			}
+		}
+		out = append(out, m)
+	}
+	return out
 }

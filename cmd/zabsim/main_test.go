@@ -124,3 +124,27 @@ func TestSweepJSONIsQuietAndComplete(t *testing.T) {
 	require.Empty(t, res["failures"])
 	require.Positive(t, res["runs"])
 }
+
+// TestSweepCheckDeterminismAndStopAtFirst: -check-determinism repeats runs and says so;
+// -stop-at-first with a knob stops, shrinks, saves, and reports how long the hunt took.
+// Reference: issue 4.
+func TestSweepCheckDeterminismAndStopAtFirst(t *testing.T) {
+	code, out, _ := zabsim("sweep", "-seeds", "1", "-master-seed", "3", "-check-determinism", "8", "-out", "")
+	require.Equal(t, exitOK, code, out)
+	require.Contains(t, out, "determinism: 8 runs repeated byte for byte")
+
+	dir := t.TempDir()
+	code, out, _ = zabsim("sweep", "-scenario", "random", "-seeds", "500", "-master-seed", "4", "-knob", "CurrentEpochOnUptodate",
+		"-stop-at-first", "-json", "-out", dir)
+	require.Equal(t, exitViolation, code, out)
+	var res map[string]any
+	require.NoError(t, json.Unmarshal([]byte(out), &res))
+	require.Positive(t, res["firstFailureRun"])
+	require.Contains(t, res, "wallSeconds")
+	failures := res["failures"].([]any)
+	require.NotEmpty(t, failures)
+	saved := failures[0].(map[string]any)["savedTo"].(string)
+	code, out, _ = zabsim("replay", saved)
+	require.Equal(t, exitViolation, code)
+	require.Contains(t, out, "replay reproduces the recorded outcome")
+}

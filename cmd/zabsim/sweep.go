@@ -25,7 +25,8 @@ func cmdSweep(args []string, stdout, stderr io.Writer) (int, error) {
 	master := fs.Uint64("master-seed", 0, "chooses the seeds (default: from the clock, printed)")
 	asJSON := fs.Bool("json", false, "print the summary as JSON, no progress")
 	out := fs.String("out", "testdata/sweep-failures", "directory for failure run files (\"\" to not save)")
-	stopAtFirst := fs.Bool("stop-at-first", false, "stop at the first failure")
+	stopAtFirst := fs.Bool("stop-at-first", false, "stop at the first failure, then shrink and save it")
+	checkDet := fs.Int("check-determinism", 0, "re-run this many (scenario, seed) pairs twice and compare their traces")
 	var knobs knobList
 	fs.Var(&knobs, "knob", "turn a bug knob on in every run (repeatable); any violation is then a finding")
 	if err := fs.Parse(args); err != nil {
@@ -54,7 +55,7 @@ func cmdSweep(args []string, stdout, stderr io.Writer) (int, error) {
 		}
 	}
 	cfg := harness.SweepConfig{Scenarios: list, SeedsPerScenario: *seeds, MasterSeed: *master, Workers: *workers,
-		Knobs: knobs, OutDir: *out, StopAtFirst: *stopAtFirst}
+		Knobs: knobs, OutDir: *out, StopAtFirst: *stopAtFirst, Shrink: *stopAtFirst}
 	total := len(list) * *seeds
 	nWorkers := *workers
 	if nWorkers <= 0 {
@@ -75,12 +76,32 @@ func cmdSweep(args []string, stdout, stderr io.Writer) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	var mismatches []harness.Mismatch
+	if *checkDet > 0 {
+		mismatches = harness.CheckDeterminism(list, *master, *checkDet)
+	}
+	code := sweepExit(res)
+	if len(mismatches) > 0 {
+		code = exitViolation
+	}
 	if *asJSON {
-		return sweepExit(res), writeJSON(stdout, sweepJSON{SweepResult: res, MasterSeed: *master,
-			SeedsPerScenario: *seeds, Scenarios: len(list), WallSeconds: elapsed.Seconds()})
+		return code, writeJSON(stdout, sweepJSON{SweepResult: res, MasterSeed: *master,
+			SeedsPerScenario: *seeds, Scenarios: len(list), WallSeconds: elapsed.Seconds(),
+			DeterminismChecked: *checkDet, DeterminismMismatches: mismatches})
 	}
 	writeSweepSummary(stdout, res, elapsed)
-	return sweepExit(res), nil
+	if *stopAtFirst && res.FirstFailureRun > 0 {
+		fmt.Fprintf(stdout, "first failure after %d runs, %.2fs of wall time\n", res.FirstFailureRun, elapsed.Seconds())
+	}
+	if *checkDet > 0 {
+		if len(mismatches) == 0 {
+			fmt.Fprintf(stdout, "determinism: %d runs repeated byte for byte\n", *checkDet)
+		}
+		for _, m := range mismatches {
+			fmt.Fprintf(stdout, "NOT DETERMINISTIC: %s seed %d parts at event %d:\n  first:  %s\n  second: %s\n", m.Scenario, m.Seed, m.Event, m.First, m.Second)
+		}
+	}
+	return code, nil
 }
 
 type sweepJSON struct {
@@ -89,6 +110,9 @@ type sweepJSON struct {
 	SeedsPerScenario int     `json:"seedsPerScenario"`
 	Scenarios        int     `json:"scenarios"`
 	WallSeconds      float64 `json:"wallSeconds"`
+	// DeterminismChecked is how many runs -check-determinism repeated.
+	DeterminismChecked    int                `json:"determinismChecked,omitempty"`
+	DeterminismMismatches []harness.Mismatch `json:"determinismMismatches,omitempty"`
 }
 
 func sweepExit(res harness.SweepResult) int {
@@ -134,7 +158,11 @@ func writeSweepSummary(w io.Writer, res harness.SweepResult, elapsed time.Durati
 		}
 		fmt.Fprintf(w, "  %s seed %d: %s\n", f.Scenario, f.Seed, why)
 		if f.SavedTo != "" {
-			fmt.Fprintf(w, "    saved: %s  (replay: go run ./cmd/zabsim replay %s)\n", f.SavedTo, f.SavedTo)
+			shrunk := ""
+			if f.ShrunkFaults > 0 || (f.Faults > 0 && f.ShrunkFaults == 0 && len(f.Violations) > 0) {
+				shrunk = fmt.Sprintf(", shrunk from %d to %d faults", f.Faults, f.ShrunkFaults)
+			}
+			fmt.Fprintf(w, "    saved%s: %s  (replay: go run ./cmd/zabsim replay %s)\n", shrunk, f.SavedTo, f.SavedTo)
 		}
 	}
 }
