@@ -59,10 +59,11 @@ func TestProperty(t *testing.T) {
 }
 
 func saveRapidRun(t *testing.T, spec *sim.RunSpec) string {
-	rep, err := checker.Run(spec, checker.Options{})
+	rep, err := checker.Run(spec, checker.Options{RecordDecisions: true})
 	if err != nil {
 		t.Fatal(err)
 	}
+	spec.Decisions = rep.Decisions
 	name := fmt.Sprintf("%s-seed%d.json", strings.ReplaceAll(t.Name(), "/", "_"), spec.Seed)
 	path := filepath.Join("testdata", "rapid-runs", name)
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {

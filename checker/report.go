@@ -26,6 +26,10 @@ type Report struct {
 	Elections     []Election      `json:"elections"`
 	Outsiders     []Outsider      `json:"outsiders"`
 	Liveness      Liveness        `json:"liveness"`
+	// Divergence: the run followed recorded decisions and the code asked a different question.
+	Divergence string `json:"divergence,omitempty"`
+	// Decisions are the run's random choices, when recorded.
+	Decisions []sim.Decision `json:"-"`
 	// Truncated: the run hit its event budget before its end time.
 	Truncated     bool             `json:"truncated,omitempty"`
 	Probes        ProbeCounts      `json:"probes"`
@@ -153,7 +157,7 @@ func (c *Checker) build(w *sim.World, res sim.Result, liveness Liveness) *Report
 	rep := &Report{
 		Scenario: c.spec.Scenario, Seed: c.spec.Seed, SimulatedTime: res.End.String(), Events: res.Events,
 		TraceHash: hashString(res.TraceHash), Established: r.established, Syncs: r.syncs, RoleEnds: r.roleEnds,
-		Truncated: res.Truncated, Refusals: r.refusals, Liveness: liveness, Elections: r.elections, Outsiders: c.outsiders, Knobs: c.cfg.Knobs.Enabled(), Trace: r.trace,
+		Truncated: res.Truncated, Divergence: res.Divergence, Refusals: r.refusals, Liveness: liveness, Elections: r.elections, Outsiders: c.outsiders, Knobs: c.cfg.Knobs.Enabled(), Trace: r.trace,
 		ViolationsRaw: c.violations, End: res.End, Hash: res.TraceHash, Probes: res.Probes,
 		Violations: []ViolationJSON{},
 	}

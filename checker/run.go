@@ -15,6 +15,9 @@ type Options struct {
 	StopAtFirstViolation bool
 	// Mutator breaks the protocol on purpose (tests that prove an invariant fires).
 	Mutator *sim.Mutator
+	// RecordDecisions keeps every random choice of the run in Report.Decisions, for a run file
+	// that replays the choices rather than the seed.
+	RecordDecisions bool
 }
 
 // PanicError is a broken assumption inside the simulator or the protocol, recovered with the
@@ -42,6 +45,9 @@ func Run(spec *sim.RunSpec, opts Options) (rep *Report, err error) {
 		w.Reset(spec, c)
 	}
 	w.SetMutator(opts.Mutator)
+	if opts.RecordDecisions {
+		w.RecordDecisions()
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			err = &PanicError{Msg: fmt.Sprintf("scenario %q seed %d: broken assumption at %s after %d events: %v",
@@ -50,7 +56,11 @@ func Run(spec *sim.RunSpec, opts Options) (rep *Report, err error) {
 	}()
 	res := w.Run()
 	liveness := c.Finish(res.End, res.Truncated)
-	return c.build(w, res, liveness), nil
+	rep = c.build(w, res, liveness)
+	if opts.RecordDecisions {
+		rep.Decisions = append([]sim.Decision(nil), w.Decisions()...)
+	}
+	return rep, nil
 }
 
 // runner is the storage of one run, pooled: a sweep reuses worlds, peers and checkers instead

@@ -233,12 +233,14 @@ func saveFailure(dir string, o *Outcome, knobs []string, shrink bool) (string, e
 	if shrink && len(o.Violations) > 0 {
 		spec = Shrink(spec, o.Violations[0])
 		o.ShrunkFaults = len(spec.Faults)
-		rep, err := checker.Run(spec, checker.Options{})
-		if err != nil {
-			return "", err
-		}
-		o.Violations, o.TraceHash = rep.ViolationNames(), rep.TraceHash
 	}
+	// Run once more to record the decisions, so the file replays its choices, not its seed.
+	rep, err := checker.Run(spec, checker.Options{RecordDecisions: true})
+	if err != nil {
+		return "", err
+	}
+	spec.Decisions = rep.Decisions
+	o.Violations, o.TraceHash = rep.ViolationNames(), rep.TraceHash
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}

@@ -259,6 +259,7 @@ func toJSON(f *File) (*fileJSON, error) {
 		Until:          ptr(fmtTime(s.Until)),
 		StopWhenStable: s.StopWhenStable,
 		MaxEvents:      s.MaxEvents,
+		Decisions:      decisionsToJSON(s.Decisions),
 		Disks:          []diskJSON{},
 		Faults:         []faultJSON{},
 	}
@@ -555,6 +556,7 @@ func fromJSON(fj *fileJSON) (File, error) {
 	s.Until = protocol.Time(requiredDuration(&p, "until", fj.Until))
 	s.StopWhenStable = fj.StopWhenStable
 	s.MaxEvents = fj.MaxEvents
+	s.Decisions = decisionsFromJSON(&p, fj.Decisions)
 
 	if ej := fj.Expect; ej != nil {
 		f.Expect.Violations = normViolations(&p, "expect.violations", ej.Violations)
@@ -872,4 +874,53 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+func decisionsToJSON(ds []sim.Decision) []decisionJSON {
+	if ds == nil {
+		return nil
+	}
+	out := make([]decisionJSON, 0, len(ds))
+	for _, d := range ds {
+		dj := decisionJSON{Event: d.Event, Kind: string(d.Kind), A: int64(d.A), B: int64(d.B)}
+		if d.Kind == sim.DecideLoss {
+			dj.Lost = ptr(d.Value == 1)
+		} else {
+			dj.After = ptr(time.Duration(d.Value).String())
+		}
+		out = append(out, dj)
+	}
+	return out
+}
+
+func decisionsFromJSON(p *problems, djs []decisionJSON) []sim.Decision {
+	if djs == nil {
+		return nil
+	}
+	out := make([]sim.Decision, 0, len(djs))
+	for i, dj := range djs {
+		path := fmt.Sprintf("decisions[%d]", i)
+		d := sim.Decision{Event: dj.Event, Kind: sim.DecisionKind(dj.Kind), A: protocol.ServerID(dj.A), B: protocol.ServerID(dj.B)}
+		switch d.Kind {
+		case sim.DecideDelay, sim.DecideJitter:
+			if dj.After == nil {
+				p.add(path+".after", "missing (a %s decision needs a duration)", d.Kind)
+			} else if v, ok := parseDuration(p, path+".after", *dj.After); ok {
+				if v < 0 {
+					p.add(path+".after", "negative duration %s", *dj.After)
+				}
+				d.Value = int64(v)
+			}
+		case sim.DecideLoss:
+			if dj.Lost == nil {
+				p.add(path+".lost", "missing (a loss decision needs true or false)")
+			} else if *dj.Lost {
+				d.Value = 1
+			}
+		default:
+			p.add(path+".kind", "unknown decision kind %q (want delay, jitter or loss)", dj.Kind)
+		}
+		out = append(out, d)
+	}
+	return out
 }

@@ -472,7 +472,8 @@ func TestFieldsCovered(t *testing.T) {
 		v    any
 		want string
 	}{
-		{sim.RunSpec{}, "_ Scenario Seed Config Disks Faults Options Until StopWhenStable MaxEvents"},
+		{sim.RunSpec{}, "_ Scenario Seed Config Disks Faults Options Until StopWhenStable MaxEvents Decisions"},
+		{sim.Decision{}, "Event Kind A B Value"},
 		{protocol.Config{}, "_ Servers TickTime InitLimit SyncLimit ConnectToLearnerMasterLimit LeaderConnectDelayDuringRetry " +
 			"CommitLogCount ObserverElectionDelay LeaderSelfRegisterJitter LeaderSelfRegisterDelay Election Knobs"},
 		{protocol.ElectionConfig{}, "_ Assigned Leader Delay FinalizeWait MinNotificationInterval MaxNotificationInterval Changes"},
@@ -649,5 +650,28 @@ func TestFormat1IsUpgradedToAssignedRoles(t *testing.T) {
 	g, err := Unmarshal([]byte(minimalFile))
 	if err != nil || g.Spec.Config.Election.Assigned {
 		t.Fatalf("a format-2 file without a mode uses Fast Leader Election: %v %v", err, g.Spec.Config.Election.Assigned)
+	}
+}
+
+// TestDecisionsRoundTrip: recorded decisions survive the file, and a bad one names its path.
+func TestDecisionsRoundTrip(t *testing.T) {
+	f := File{Spec: sim.RunSpec{Scenario: "d", Seed: 1, Config: protocol.DefaultConfig([]protocol.ServerID{1, 2, 3}, nil),
+		Options: sim.DefaultOptions(), Until: at(time.Second),
+		Decisions: []sim.Decision{{Event: 3, Kind: sim.DecideDelay, A: 1, B: 2, Value: int64(1500 * time.Microsecond)},
+			{Event: 4, Kind: sim.DecideJitter, A: 3, Value: 7}, {Event: 9, Kind: sim.DecideLoss, A: 2, B: 1, Value: 1}}}}
+	b, err := Marshal(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := Unmarshal(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(g.Spec.Decisions, f.Spec.Decisions) {
+		t.Fatalf("decisions: got %+v, want %+v", g.Spec.Decisions, f.Spec.Decisions)
+	}
+	bad := strings.Replace(string(b), `"after": "1.5ms"`, `"after": "soon"`, 1)
+	if _, err := Unmarshal([]byte(bad)); err == nil || !strings.Contains(err.Error(), "decisions[0].after") {
+		t.Fatalf("bad decision: %v", err)
 	}
 }

@@ -15,18 +15,19 @@ import (
 // The JSON shape of a run file. Field order is the key order Marshal writes. Optional fields
 // are pointers so that "absent" (take the default) and an explicit zero (keep it) differ.
 type fileJSON struct {
-	Format         int          `json:"format"`
-	Scenario       string       `json:"scenario"`
-	Seed           *uint64      `json:"seed"`
-	Cluster        *clusterJSON `json:"cluster"`
-	Network        *networkJSON `json:"network"`
-	Disks          []diskJSON   `json:"disks"`
-	Faults         []faultJSON  `json:"faults"`
-	Knobs          []string     `json:"knobs"`
-	Until          *string      `json:"until"`
-	StopWhenStable bool         `json:"stopWhenStable"`
-	MaxEvents      uint64       `json:"maxEvents,omitempty"`
-	Expect         *expectJSON  `json:"expect"`
+	Format         int            `json:"format"`
+	Scenario       string         `json:"scenario"`
+	Seed           *uint64        `json:"seed"`
+	Cluster        *clusterJSON   `json:"cluster"`
+	Network        *networkJSON   `json:"network"`
+	Disks          []diskJSON     `json:"disks"`
+	Faults         []faultJSON    `json:"faults"`
+	Knobs          []string       `json:"knobs"`
+	Until          *string        `json:"until"`
+	StopWhenStable bool           `json:"stopWhenStable"`
+	MaxEvents      uint64         `json:"maxEvents,omitempty"`
+	Decisions      []decisionJSON `json:"decisions,omitempty"`
+	Expect         *expectJSON    `json:"expect"`
 }
 
 type clusterJSON struct {
@@ -68,6 +69,16 @@ type networkJSON struct {
 type ratioJSON struct {
 	Num uint32 `json:"num"`
 	Den uint32 `json:"den"`
+}
+
+// decisionJSON is one recorded random choice: a delay or jitter as a duration, a loss as a flag.
+type decisionJSON struct {
+	Event uint64  `json:"event"`
+	Kind  string  `json:"kind"`
+	A     int64   `json:"a"`
+	B     int64   `json:"b,omitempty"`
+	After *string `json:"after,omitempty"`
+	Lost  *bool   `json:"lost,omitempty"`
 }
 
 type diskJSON struct {

@@ -66,7 +66,7 @@ func (w *World) arrival(c *conn, from int) protocol.Time {
 	if t == never {
 		return never
 	}
-	t = t.Add(w.delay())
+	t = t.Add(w.drawDelay(a, b))
 	if t <= c.lastArrive[from] {
 		t = c.lastArrive[from] + 1
 	}
@@ -74,9 +74,17 @@ func (w *World) arrival(c *conn, from int) protocol.Time {
 	return t
 }
 
-func (w *World) lossy() bool {
+func (w *World) lossy(from, to protocol.ServerID) bool {
 	r := w.spec.Options.MessageLossProbability
-	return r.Num > 0 && w.netRand.Uint32N(r.Den) < r.Num
+	if r.Num == 0 {
+		return false
+	}
+	return w.decide(DecideLoss, from, to, func() int64 {
+		if w.netRand.Uint32N(r.Den) < r.Num {
+			return 1
+		}
+		return 0
+	}) == 1
 }
 
 // send puts msg on the wire from srv on connection id.
@@ -92,13 +100,13 @@ func (w *World) send(srv int, id protocol.ConnID, msg protocol.Message) {
 	to := c.ends[1-end]
 	w.trace = TraceEvent{Kind: TrSend, Server: w.servers[srv].id, Peer: w.servers[to].id, Conn: id, Msg: msg}
 	w.emit(&w.trace)
-	if w.lossy() {
+	if w.lossy(w.servers[srv].id, w.servers[to].id) {
 		// As with TCP, a lost message breaks the connection: both ends see it reset.
 		w.trace.Kind = TrDrop
 		w.emit(&w.trace)
 		c.broken = true
 		w.closeEnd(id, end)
-		w.push(event{at: w.now.Add(w.delay()), kind: evFin, server: srv, inc: c.inc[end], conn: id})
+		w.push(event{at: w.now.Add(w.drawDelay(w.servers[to].id, w.servers[srv].id)), kind: evFin, server: srv, inc: c.inc[end], conn: id})
 		c.closed[end] = false // the sender learns of the reset by the evFin above
 		return
 	}
@@ -160,7 +168,7 @@ func (w *World) connectArrive(ev event) {
 	tgt := &w.servers[ev.server]
 	if !tgt.up || !tgt.listening {
 		c.closed = [2]bool{true, true}
-		w.push(event{at: w.now.Add(w.delay()), kind: evConnectFailed, server: learner, inc: c.inc[0], conn: ev.conn})
+		w.push(event{at: w.now.Add(w.drawDelay(tgt.id, w.servers[learner].id)), kind: evConnectFailed, server: learner, inc: c.inc[0], conn: ev.conn})
 		return
 	}
 	c.inc[1] = tgt.inc
@@ -207,7 +215,7 @@ func (w *World) deliverNotify(srv, ti int, msg protocol.Message) {
 	if t == never {
 		return
 	}
-	t = t.Add(w.delay())
+	t = t.Add(w.drawDelay(w.servers[srv].id, tgt.id))
 	last := &w.electLast[srv*len(w.servers)+ti]
 	if t <= *last {
 		t = *last + 1

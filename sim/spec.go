@@ -106,6 +106,10 @@ type RunSpec struct {
 	// MaxEvents ends a run that would never end in reasonable time (an election storm under
 	// a bug knob, say) after this many events; 0 means DefaultMaxEvents.
 	MaxEvents uint64
+	// Decisions, when not nil, are followed instead of the seed's PRNG: every random choice
+	// comes from here, in order, and a run that asks a different question stops with a
+	// divergence (Result.Divergence).
+	Decisions []Decision
 }
 
 // DefaultMaxEvents bounds a run: a healthy 7-server run for an hour of virtual time stays far

@@ -52,36 +52,42 @@ type conn struct {
 type Result struct {
 	// Truncated: the run hit MaxEvents before Until.
 	Truncated bool
-	Events    uint64
-	End       protocol.Time
-	TraceHash uint64
-	Probes    [protocol.ProbeCount]int
+	// Divergence says why a run that follows recorded decisions stopped ("" if it did not).
+	Divergence string
+	Events     uint64
+	End        protocol.Time
+	TraceHash  uint64
+	Probes     [protocol.ProbeCount]int
 }
 
 // World is one simulated run.
 type World struct {
-	spec    *RunSpec
-	cfg     protocol.Config
-	now     protocol.Time
-	seq     uint64
-	queue   eventQueue
-	servers []server
-	conns   []conn // index = ConnID; 0 unused
-	netRand *rand.Rand
-	jitRand *rand.Rand
-	netPCG  *rand.PCG
-	jitPCG  *rand.PCG
-	spares  []*protocol.QuorumPeer
-	hash    hasher
-	obs     []Observer
-	effects []protocol.Effect
-	trace   TraceEvent
-	result  Result
-	armed   []bool // per fault: a crash point or disk fault is armed (its At has passed)
-	fired   []bool // per fault: a crash point or disk fault has been used
-	base    []int  // per fault: the server's count of that write kind when it was armed
-	mutator *Mutator
-	mutIn   protocol.Input
+	spec       *RunSpec
+	cfg        protocol.Config
+	now        protocol.Time
+	seq        uint64
+	queue      eventQueue
+	servers    []server
+	conns      []conn // index = ConnID; 0 unused
+	netRand    *rand.Rand
+	jitRand    *rand.Rand
+	netPCG     *rand.PCG
+	jitPCG     *rand.PCG
+	spares     []*protocol.QuorumPeer
+	hash       hasher
+	obs        []Observer
+	effects    []protocol.Effect
+	trace      TraceEvent
+	result     Result
+	armed      []bool // per fault: a crash point or disk fault is armed (its At has passed)
+	fired      []bool // per fault: a crash point or disk fault has been used
+	base       []int  // per fault: the server's count of that write kind when it was armed
+	mutator    *Mutator
+	record     bool
+	decisions  []Decision
+	streams    map[decisionKey]*decisionStream
+	stableStop bool
+	mutIn      protocol.Input
 	// electLast is the last arrival time of a notification per (sender, receiver) pair.
 	electLast []protocol.Time
 	// pendingNotify is each pair's one-message send queue, for a receiver that is down.
@@ -104,7 +110,7 @@ func (w *World) Reset(spec *RunSpec, observers ...Observer) {
 	*w = World{spec: spec, cfg: spec.Config, obs: append(w.obs[:0], observers...),
 		conns: append(w.conns[:0], conn{}), queue: eventQueue{items: w.queue.items[:0]},
 		servers: w.servers[:0], effects: w.effects[:0], netRand: w.netRand, jitRand: w.jitRand, electLast: w.electLast,
-		pendingNotify: w.pendingNotify, hasPending: w.hasPending,
+		pendingNotify: w.pendingNotify, hasPending: w.hasPending, decisions: w.decisions[:0],
 		netPCG: w.netPCG, jitPCG: w.jitPCG,
 		armed: resize(w.armed, len(spec.Faults)), fired: resize(w.fired, len(spec.Faults)), base: resize(w.base, len(spec.Faults))}
 	var master rand.PCG
@@ -278,11 +284,13 @@ func (w *World) Run() Result {
 			o.AfterStep(w)
 		}
 		if w.spec.StopWhenStable && w.changed && w.stable() {
+			w.stableStop = true
 			break
 		}
 	}
 	w.result.End = w.now
 	w.result.TraceHash = w.hash.h
+	w.checkAllFollowed()
 	return w.result
 }
 
@@ -410,7 +418,8 @@ func (w *World) apply(srv int, effects []protocol.Effect) (protocol.DiskWrite, b
 		case protocol.EffectSetTimer:
 			after := e.After
 			if e.Jitter > 0 {
-				after += time.Duration(w.jitRand.Int64N(int64(e.Jitter) + 1))
+				j := int64(e.Jitter)
+				after += time.Duration(w.decide(DecideJitter, s.id, 0, func() int64 { return w.jitRand.Int64N(j + 1) }))
 			}
 			w.push(event{at: w.now.Add(after), kind: evTimer, server: srv, inc: s.inc, timer: e.Timer})
 		case protocol.EffectPersist:

@@ -38,7 +38,7 @@ func cmdRun(args []string, stdout io.Writer) (int, error) {
 	if err != nil {
 		return 0, badInput("%v", err)
 	}
-	rep, err := runChecked(spec, *timeline)
+	rep, err := runChecked(spec, *timeline, *save != "")
 	if err != nil {
 		return 0, err
 	}
@@ -47,7 +47,9 @@ func cmdRun(args []string, stdout io.Writer) (int, error) {
 		expectErr = s.Expect(rep)
 	}
 	if *save != "" {
-		f := runfile.File{Spec: *spec, Expect: runfile.Expectation{Violations: rep.ViolationNames(), TraceHash: rep.TraceHash}}
+		saved := *spec
+		saved.Decisions = rep.Decisions
+		f := runfile.File{Spec: saved, Expect: runfile.Expectation{Violations: rep.ViolationNames(), TraceHash: rep.TraceHash}}
 		if err := runfile.Save(*save, f); err != nil {
 			return 0, err
 		}
@@ -74,8 +76,8 @@ func cmdRun(args []string, stdout io.Writer) (int, error) {
 }
 
 // runChecked runs spec; an invalid spec is bad input, a recovered panic is a finding.
-func runChecked(spec *sim.RunSpec, keepTrace bool) (*checker.Report, error) {
-	rep, err := checker.Run(spec, checker.Options{KeepTrace: keepTrace})
+func runChecked(spec *sim.RunSpec, keepTrace, record bool) (*checker.Report, error) {
+	rep, err := checker.Run(spec, checker.Options{KeepTrace: keepTrace, RecordDecisions: record})
 	var pe *checker.PanicError
 	if errors.As(err, &pe) {
 		return nil, fmt.Errorf("%w", err)

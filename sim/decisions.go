@@ -1,0 +1,135 @@
+package sim
+
+import (
+	"fmt"
+	"time"
+
+	"zabsim/protocol"
+)
+
+// DecisionKind names a choice the world makes with its PRNG.
+type DecisionKind string
+
+// The world's random choices.
+const (
+	// DecideDelay is the one-way delay of a message, FIN or SYN from A to B.
+	DecideDelay DecisionKind = "delay"
+	// DecideJitter is the random part of a timer of server A.
+	DecideJitter DecisionKind = "jitter"
+	// DecideLoss is whether a message from A to B is lost (Value 1) or not (0).
+	DecideLoss DecisionKind = "loss"
+)
+
+// Decision is one random choice of a run, recorded so that a replay can follow the choices
+// themselves rather than the seed: a replay then survives code changes that draw differently,
+// and stops with a divergence report when the code asks a different question.
+type Decision struct {
+	// Event is how many events the run had processed when it made the choice.
+	Event uint64
+	Kind  DecisionKind
+	A, B  protocol.ServerID
+	// Value is a duration in nanoseconds (delay, jitter) or 0/1 (loss).
+	Value int64
+}
+
+func (d Decision) describe() string {
+	if d.Kind == DecideJitter {
+		return fmt.Sprintf("%s of s%d", d.Kind, d.A)
+	}
+	return fmt.Sprintf("%s s%d->s%d", d.Kind, d.A, d.B)
+}
+
+// decide makes one random choice: drawn from the PRNG (and recorded, if asked), or, when the run
+// follows recorded decisions, taken from them after checking that the run asks the same question.
+func (w *World) decide(kind DecisionKind, a, b protocol.ServerID, draw func() int64) int64 {
+	if w.spec.Decisions != nil {
+		return w.follow(kind, a, b)
+	}
+	v := draw()
+	if w.record {
+		w.decisions = append(w.decisions, Decision{Event: w.result.Events, Kind: kind, A: a, B: b, Value: v})
+	}
+	return v
+}
+
+// decisionKey names a stream of questions: the n-th delay from A to B, the n-th jitter of A.
+// A replay matches questions by stream and position, not by global order, so that a person can
+// edit one delay (which reorders later events) and still replay every other choice.
+type decisionKey struct {
+	kind DecisionKind
+	a, b protocol.ServerID
+}
+
+type decisionStream struct {
+	values []int64
+	next   int
+}
+
+func (w *World) follow(kind DecisionKind, a, b protocol.ServerID) int64 {
+	if w.result.Divergence != "" {
+		return 0
+	}
+	if w.streams == nil {
+		w.streams = map[decisionKey]*decisionStream{}
+		for _, d := range w.spec.Decisions {
+			k := decisionKey{d.Kind, d.A, d.B}
+			st := w.streams[k]
+			if st == nil {
+				st = &decisionStream{}
+				w.streams[k] = st
+			}
+			st.values = append(st.values, d.Value)
+		}
+	}
+	asked := Decision{Event: w.result.Events, Kind: kind, A: a, B: b}
+	st := w.streams[decisionKey{kind, a, b}]
+	if st == nil || st.next >= len(st.values) {
+		n := 0
+		if st != nil {
+			n = len(st.values)
+		}
+		w.diverge(fmt.Sprintf("at event %d (%s) the run asks for %s number %d, but the file recorded %d of them",
+			asked.Event, protocol.FormatTime(w.now), asked.describe(), n+1, n))
+		return 0
+	}
+	v := st.values[st.next]
+	st.next++
+	return v
+}
+
+// checkAllFollowed reports, at the end of a replay, recorded decisions the run never asked for:
+// the code now asks fewer questions than the one that recorded the file.
+func (w *World) checkAllFollowed() {
+	// A run that stopped because it became stable may end before a question it would have
+	// asked later; only a run that went to its end or ran out of events is judged.
+	if w.spec.Decisions == nil || w.result.Divergence != "" || w.result.Truncated || w.stableStop {
+		return
+	}
+	seen := map[decisionKey]int{}
+	for _, d := range w.spec.Decisions {
+		k := decisionKey{d.Kind, d.A, d.B}
+		i := seen[k]
+		seen[k] = i + 1
+		if st := w.streams[k]; st == nil || i >= st.next {
+			w.result.Divergence = fmt.Sprintf("the run ended at event %d without asking for %s number %d, recorded at event %d",
+				w.result.Events, d.describe(), i+1, d.Event)
+			return
+		}
+	}
+}
+
+// diverge stops a run that no longer follows its recorded decisions.
+func (w *World) diverge(why string) {
+	w.result.Divergence = why
+	w.stopped = true
+}
+
+// Decisions returns what the run recorded (RecordDecisions).
+func (w *World) Decisions() []Decision { return w.decisions }
+
+// RecordDecisions makes the world keep every random choice it makes.
+func (w *World) RecordDecisions() { w.record = true }
+
+func (w *World) drawDelay(from, to protocol.ServerID) time.Duration {
+	return time.Duration(w.decide(DecideDelay, from, to, func() int64 { return int64(w.delay()) }))
+}
