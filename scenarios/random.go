@@ -30,10 +30,11 @@ func NewRandDrawer(seed uint64) *RandDrawer {
 func (d *RandDrawer) Draw(_ string, min, max int) int { return min + d.R.IntN(max-min+1) }
 
 // GenerateRun draws a whole run: cluster size (3, 5 or 7 voters, 0 to 2 observers), timers,
-// each server's initial disk (histories and epochs that could really arise, some servers ahead
-// of others), and a fault schedule (delayed starts, crashes and restarts, crash points between
-// writes, failing writes, partitions of either port, symmetric or one-way), all of which heal
-// before a final quiet phase long enough to judge liveness.
+// link jitter, each server's initial disk (histories and epochs that could really arise, some
+// servers ahead of others), and a fault schedule (delayed starts, crashes and restarts, crash
+// points between writes, failing writes, partitions of either port, symmetric or one-way), all
+// of which heal before a final quiet phase long enough to judge liveness; a quarter of the runs
+// also lose messages (each loss breaks its connection), which never heals.
 func GenerateRun(d Drawer, name string, seed uint64) *sim.RunSpec {
 	voters := 3 + 2*d.Draw("extra voter pairs", 0, 2)
 	observers := d.Draw("observers", 0, 2)
@@ -42,6 +43,11 @@ func GenerateRun(d Drawer, name string, seed uint64) *sim.RunSpec {
 	b.Timers(tick, 10-d.Draw("initLimit below 10", 0, 7), 5-d.Draw("syncLimit below 5", 0, 3))
 	b.spec.Config.LeaderSelfRegisterJitter = time.Duration(d.Draw("self-register jitter ms", 0, 20)) * time.Millisecond
 	b.spec.Options.OneWayDelayJitter = time.Duration(d.Draw("link jitter ms", 0, 20)) * time.Millisecond
+	if d.Draw("lossy network", 0, 3) == 3 {
+		// Each lost message breaks its connection. Loss never heals, so such runs are judged
+		// for safety only.
+		b.spec.Options.MessageLossProbability = sim.Ratio{Num: uint32(d.Draw("message loss per mille", 1, 10)), Den: 1000}
+	}
 	n := voters + observers
 	generateDisks(d, b, n)
 	faults := d.Draw("faults", 0, 6)
