@@ -114,7 +114,7 @@ type RunSpec struct {
 
 // DefaultMaxEvents bounds a run: a healthy 7-server run for an hour of virtual time stays far
 // below it.
-const DefaultMaxEvents = 2_000_000
+const DefaultMaxEvents = 1_000_000
 
 // DiskOf returns the initial disk of id.
 func (s *RunSpec) DiskOf(id protocol.ServerID) protocol.Disk {
