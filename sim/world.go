@@ -268,7 +268,8 @@ func (w *World) Run() Result {
 		budget = DefaultMaxEvents
 	}
 	for !w.stopped {
-		if w.result.Events >= budget {
+		// A storm grows the queue faster than it drains; bound the memory as well as the time.
+		if w.result.Events >= budget || uint64(len(w.queue.items)) > budget/4 {
 			w.result.Truncated = true
 			break
 		}
