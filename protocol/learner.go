@@ -98,6 +98,12 @@ func (p *QuorumPeer) connectFailed(now Time, out []Effect) []Effect {
 // stepLearner handles inputs while FOLLOWING or OBSERVING.
 func (p *QuorumPeer) stepLearner(in Input, out []Effect) []Effect {
 	l := &p.learnr
+	if l.newLeaderSeen {
+		// QuorumPeer.setSyncMode(NONE) comes after the NEWLEADER writes. A failed write is
+		// answered (InputWriteFailed) before any other input, so reaching here means they all
+		// succeeded; until then Learner.shutdown still sees SNAP and reloads from disk.
+		l.mode = NONE
+	}
 	switch in.Kind {
 	case InputTimer:
 		switch {
@@ -344,15 +350,15 @@ func (p *QuorumPeer) receiveUptodate(now Time, out []Effect) []Effect {
 }
 
 // learnerLeave ends followLeader/observeLeader: close the socket, Learner.shutdown, LOOKING.
-// After a SNAP that never reached NEWLEADER the in-memory database is reloaded from disk;
-// otherwise it is kept as it is (spec §6.1 MARK).
+// While the sync mode is still SNAP (the NEWLEADER writes did not all succeed) the in-memory
+// database is reloaded from disk; otherwise it is kept as it is (spec §6.1 MARK).
 func (p *QuorumPeer) learnerLeave(now Time, reason string, out []Effect) []Effect {
 	l := &p.learnr
 	out = note(out, Note{Kind: NoteLearnerLeft, Peer: l.leader, Reason: reason, State: p.state})
 	if l.conn != 0 {
 		out = append(out, Effect{Kind: EffectClose, Conn: l.conn})
 	}
-	if l.mode == SNAP && !l.newLeaderSeen {
+	if l.mode == SNAP {
 		p.db = p.disk.Txns
 		p.lastProcessedZxid = p.disk.LastZxid()
 	}

@@ -38,7 +38,8 @@ commands:
   run -scenario NAME [-seed N]       run one scenario; -json, -timeline, -knob NAME, -save FILE
   sweep [-seeds N] [-scenario NAME]  run every scenario with N seeds on all cores; -json, -knob NAME,
                                      -out DIR, -workers N, -master-seed N, -stop-at-first
-  replay FILE                        replay a run file; -json, -timeline, -update (re-record it)
+  replay FILE                        replay a run file; -json, -timeline, -update (re-record it),
+                                     -by-seed (ignore recorded decisions)
 
 exit status: 0 clean, 1 invariant violated or expectation missed, 2 bad input
 `

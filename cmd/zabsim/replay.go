@@ -18,6 +18,7 @@ func cmdReplay(args []string, stdout io.Writer) (int, error) {
 	timeline := fs.Bool("timeline", false, "print the text timeline")
 	all := fs.Bool("all", false, "timeline: include timers and pings")
 	update := fs.Bool("update", false, "re-record the file's expected outcome from this replay (after a deliberate change)")
+	bySeed := fs.Bool("by-seed", false, "ignore the recorded decisions and replay from the seed (after a code change)")
 	if err := fs.Parse(args); err != nil {
 		return 0, badInput("replay: %v", err)
 	}
@@ -28,7 +29,10 @@ func cmdReplay(args []string, stdout io.Writer) (int, error) {
 	if err != nil {
 		return 0, badInput("%v", err)
 	}
-	res, err := harness.Replay(f, checker.Options{KeepTrace: *timeline})
+	if *bySeed {
+		f.Spec.Decisions = nil
+	}
+	res, err := harness.Replay(f, checker.Options{KeepTrace: *timeline, RecordDecisions: *update})
 	var pe *checker.PanicError
 	if errors.As(err, &pe) {
 		return 0, err
@@ -56,6 +60,9 @@ func cmdReplay(args []string, stdout io.Writer) (int, error) {
 	}
 	if *update && res.Divergence != "" {
 		f.Expect = runfile.Expectation{Violations: res.Report.ViolationNames(), TraceHash: res.Report.TraceHash}
+		if f.Spec.Decisions != nil || *bySeed {
+			f.Spec.Decisions = res.Report.Decisions
+		}
 		if err := runfile.Save(fs.Arg(0), f); err != nil {
 			return 0, err
 		}
