@@ -217,6 +217,11 @@ func (c *Checker) OnTrace(w *sim.World, e *sim.TraceEvent) {
 	switch e.Kind {
 	case sim.TrCrash, sim.TrStart, sim.TrPartition, sim.TrHeal, sim.TrState:
 		c.dirty = true
+		if (e.Kind == sim.TrCrash || e.Kind == sim.TrStart) && e.At > c.healAt {
+			// A crash point can fire after the restart meant to heal it: liveness is judged
+			// from the last crash or restart that really happened.
+			c.healAt, c.healSeen, c.livenessMet = e.At, false, false
+		}
 	case sim.TrNote:
 		c.dirty = c.dirty || e.Note.Kind == protocol.NoteSynced
 	}
@@ -641,6 +646,13 @@ func (c *Checker) Finish(end protocol.Time, truncated bool) Liveness {
 	}
 	if !c.heals {
 		return Liveness{Why: "faults do not heal"}
+	}
+	if w := c.world; w != nil {
+		for i := 0; i < w.ServerCount(); i++ {
+			if c.learners[i].booted && !w.Up(i) {
+				return Liveness{Why: fmt.Sprintf("server %d is down at the end (a crash point fired after its restart)", w.ServerAt(i))}
+			}
+		}
 	}
 	deadline := c.healAt.Add(LivenessBound(c.cfg))
 	switch {

@@ -209,10 +209,22 @@ func (w *World) notify(srv int, to protocol.ServerID, msg protocol.Message) {
 }
 
 // deliverNotify puts a notification on the wire to a running server.
+//
+// While a partition cuts the pair, QuorumCnxManager's send queue (capacity one: a newer message
+// replaces an older one) holds only the latest notification, which leaves when the cut heals;
+// a partition does not pile up a backlog of stale rounds.
 func (w *World) deliverNotify(srv, ti int, msg protocol.Message) {
 	tgt := &w.servers[ti]
 	t := w.unblockedAt(w.servers[srv].id, tgt.id, w.now, PortElection)
 	if t == never {
+		return
+	}
+	if t != w.now {
+		k := srv*len(w.servers) + ti
+		if !w.hasPending[k] {
+			w.push(event{at: t, kind: evNotifyHeal, server: ti, fault: srv})
+		}
+		w.pendingNotify[k], w.hasPending[k] = msg, true
 		return
 	}
 	t = t.Add(w.drawDelay(w.servers[srv].id, tgt.id))
@@ -222,6 +234,20 @@ func (w *World) deliverNotify(srv, ti int, msg protocol.Message) {
 	}
 	*last = t
 	w.push(event{at: t, kind: evNotify, server: ti, inc: tgt.inc, msg: msg, fault: srv})
+}
+
+// notifyHeal: the cut between a pair healed; send the one notification its queue holds.
+func (w *World) notifyHeal(ev event) {
+	k := ev.fault*len(w.servers) + ev.server
+	if !w.hasPending[k] || !w.servers[ev.fault].up {
+		return
+	}
+	w.hasPending[k] = false
+	if w.servers[ev.server].up {
+		w.deliverNotify(ev.fault, ev.server, w.pendingNotify[k])
+	} else {
+		w.hasPending[k] = true // the receiver is down: keep it for its start
+	}
 }
 
 // flushNotifications sends what every running server queued for srv while it was down.

@@ -14,6 +14,7 @@ const (
 	evConnectFailed                      // the connect was refused or timed out
 	evFault                              // a scheduled fault happens
 	evNotify                             // an election notification arrives (fault: the sender's index)
+	evNotifyHeal                         // a cut pair healed: send its queued notification (fault: the sender)
 )
 
 // event is one entry of the queue. inc is the incarnation of the server it is for: events

@@ -318,6 +318,10 @@ func (w *World) dispatch(ev event) {
 		w.startServer(ev.server, "boot")
 		return
 	}
+	if ev.kind == evNotifyHeal {
+		w.notifyHeal(ev)
+		return
+	}
 	if ev.kind == evConnectArrive {
 		// A SYN reaches a port, not a process: whoever runs there now answers it.
 		w.connectArrive(ev)
