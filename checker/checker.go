@@ -79,13 +79,12 @@ type sidSummary struct {
 
 // learnerGhost follows one learner's handshake.
 type learnerGhost struct {
-	leaderInfoEpoch   protocol.Epoch
-	accAtLeaderInfo   protocol.Epoch
-	newLeaderEpoch    protocol.Epoch // NEWLEADER received, ACK not yet sent; -1 otherwise
-	syncedThrough     protocol.Zxid  // the last txn the leader sent in this sync
-	maxAcc, maxCur    protocol.Epoch
-	booted            bool
-	everLeadingAttemp bool
+	leaderInfoEpoch protocol.Epoch
+	accAtLeaderInfo protocol.Epoch
+	newLeaderEpoch  protocol.Epoch // NEWLEADER received, ACK not yet sent; -1 otherwise
+	syncedThrough   protocol.Zxid  // the last txn the leader sent in this sync
+	maxAcc, maxCur  protocol.Epoch
+	booted          bool
 }
 
 // connGhost follows the packet grammar of one learner connection (invariant 21).
