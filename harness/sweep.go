@@ -58,8 +58,9 @@ type Outcome struct {
 	Events    uint64 `json:"events"`
 	SavedTo   string `json:"savedTo,omitempty"`
 	// Faults is the failing run's fault count; ShrunkFaults what Shrink left of it.
-	Faults       int `json:"faults"`
-	ShrunkFaults int `json:"shrunkFaults,omitempty"`
+	Faults       int  `json:"faults"`
+	Shrunk       bool `json:"shrunk,omitempty"`
+	ShrunkFaults int  `json:"shrunkFaults"`
 	failed       bool
 	hash         uint64
 	probes       [protocol.ProbeCount]int
@@ -232,7 +233,7 @@ func saveFailure(dir string, o *Outcome, knobs []string, shrink bool) (string, e
 	}
 	if shrink && len(o.Violations) > 0 {
 		spec = Shrink(spec, o.Violations[0])
-		o.ShrunkFaults = len(spec.Faults)
+		o.Shrunk, o.ShrunkFaults = true, len(spec.Faults)
 	}
 	// Run once more to record the decisions, so the file replays its choices, not its seed.
 	rep, err := checker.Run(spec, checker.Options{RecordDecisions: true})

@@ -159,7 +159,7 @@ func writeSweepSummary(w io.Writer, res harness.SweepResult, elapsed time.Durati
 		fmt.Fprintf(w, "  %s seed %d: %s\n", f.Scenario, f.Seed, why)
 		if f.SavedTo != "" {
 			shrunk := ""
-			if f.ShrunkFaults > 0 || (f.Faults > 0 && f.ShrunkFaults == 0 && len(f.Violations) > 0) {
+			if f.Shrunk {
 				shrunk = fmt.Sprintf(", shrunk from %d to %d faults", f.Faults, f.ShrunkFaults)
 			}
 			fmt.Fprintf(w, "    saved%s: %s  (replay: go run ./cmd/zabsim replay %s)\n", shrunk, f.SavedTo, f.SavedTo)
