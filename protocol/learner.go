@@ -36,6 +36,10 @@ type learnerState struct {
 	newLeaderSeen  bool
 	syncLimitReads bool // the read timeout switched to syncLimit at NEWLEADER
 	lastProposal   Zxid
+	// dbBefore and lastBefore are the database as NEWLEADER found it: a write that fails
+	// before the committed txns are applied (the marker, the snapshot) leaves it so.
+	dbBefore   []Zxid
+	lastBefore Zxid
 	// packetsNotLogged and packetsCommitted are syncWithLeader's lists.
 	packetsNotLogged []Zxid
 	packetsCommitted []Zxid
@@ -277,6 +281,7 @@ func (p *QuorumPeer) applyTxn(z Zxid) {
 func (p *QuorumPeer) receiveNewLeader(m Message, out []Effect) []Effect {
 	l := &p.learnr
 	l.newLeaderSeen = true
+	l.dbBefore, l.lastBefore = p.db, p.lastProcessedZxid
 	follower := p.state == FOLLOWING
 	marker := !p.cfg.Knobs.SnapshotBeforeEpochNoMarker && (l.snapshotNeeded || (follower && len(l.packetsCommitted) > 0))
 	if marker {

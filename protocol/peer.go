@@ -139,6 +139,10 @@ func (p *QuorumPeer) writeFailed(in Input, out []Effect) []Effect {
 		p.currentEpoch = in.Disk.CurrentEpoch
 	}
 	reason := "IOException writing " + in.Write.Kind.String()
+	if l := &p.learnr; l.newLeaderSeen && (in.Write.Kind == WriteUpdatingEpochMarker || in.Write.Kind == WriteSnapshot) {
+		// The exception came before the NEWLEADER step applied its committed txns.
+		p.db, p.lastProcessedZxid = l.dbBefore, l.lastBefore
+	}
 	switch p.state {
 	case LEADING:
 		return p.leaderShutdown(in.Now, "Forcing shutdown: "+reason, out)
