@@ -233,25 +233,34 @@ func (s *RunSpec) FaultsHeal() bool {
 			return false // a server that never starts in this run
 		}
 	}
-	down := map[protocol.ServerID]bool{}
+	// down lists the servers whose last crash has no later restart, in configuration order.
+	down := make([]bool, len(s.Config.Servers))
+	index := func(id protocol.ServerID) int {
+		for i, sc := range s.Config.Servers {
+			if sc.ID == id {
+				return i
+			}
+		}
+		return -1
+	}
 	faults := slices.Clone(s.Faults)
 	slices.SortStableFunc(faults, func(a, b Fault) int { return int(a.At - b.At) })
 	for _, f := range faults {
+		i := index(f.Server)
 		switch f.Kind {
 		case FaultCrash, FaultCrashPoint:
-			down[f.Server] = true
+			if i >= 0 {
+				down[i] = true
+			}
 		case FaultRestart:
-			down[f.Server] = false
+			if i >= 0 {
+				down[i] = false
+			}
 		case FaultPartition:
 			if f.Heal == 0 {
 				return false
 			}
 		}
 	}
-	for _, d := range down {
-		if d {
-			return false
-		}
-	}
-	return true
+	return !slices.Contains(down, true)
 }
