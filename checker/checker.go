@@ -110,7 +110,6 @@ type Checker struct {
 	livenessMet bool
 	livenessAt  protocol.Time
 	healSeen    bool
-	world       *sim.World
 	dirty       bool // a role, crash or partition changed since the last AfterStep
 	scratch     []protocol.ServerID
 	elections   []electionGhost
@@ -367,7 +366,7 @@ func (c *Checker) onNote(w *sim.World, e *sim.TraceEvent) {
 	case protocol.NoteEpochAcked:
 		a.epochAcked = true
 		for _, s := range a.ackEpoch {
-			if slices.Contains(n.Sids, s.sid) && s.ss.CurrentEpoch != -1 && moreRecent(s.ss, a.summary) {
+			if slices.Contains(n.Sids, s.sid) && s.ss.CurrentEpoch != -1 && s.ss.IsMoreRecentThan(a.summary) {
 				c.fail(LeaderNotBehind, e.At, fmt.Sprintf("leader %d (%d, %s) is behind follower %d (%d, %s)", e.Server,
 					a.summary.CurrentEpoch, a.summary.LastZxid, s.sid, s.ss.CurrentEpoch, s.ss.LastZxid), e.Server, s.sid)
 			}
@@ -378,10 +377,6 @@ func (c *Checker) onNote(w *sim.World, e *sim.TraceEvent) {
 			c.fail(FollowerEpochGate, e.At, fmt.Sprintf("server %d follows epoch %d below its acceptedEpoch %d", e.Server, n.Epoch, acc), e.Server)
 		}
 	}
-}
-
-func moreRecent(a, b protocol.StateSummary) bool {
-	return a.CurrentEpoch > b.CurrentEpoch || (a.CurrentEpoch == b.CurrentEpoch && a.LastZxid > b.LastZxid)
 }
 
 // checkFreshEpoch is invariant 3: the decided epoch exceeds the acceptedEpoch of every voter in
@@ -531,7 +526,6 @@ func (c *Checker) stage(e *sim.TraceEvent, s *uint8, from, to uint8) {
 // establishment change only with roles, crashes and partitions, so they are recomputed only
 // after such an event; the deadlines are checked after every event.
 func (c *Checker) AfterStep(w *sim.World) {
-	c.world = w
 	now := w.Now()
 	if !c.healSeen && now >= c.healAt {
 		c.healSeen, c.dirty = true, true
@@ -639,25 +633,23 @@ func (l Liveness) MarshalText() ([]byte, error) { return []byte(l.String()), nil
 
 // Finish judges liveness at the end of a run that ended at end: when every fault heals, a leader
 // with a synced voter quorum must exist within LivenessBound of the last heal.
-func (c *Checker) Finish(end protocol.Time, truncated bool) Liveness {
+func (c *Checker) Finish(w *sim.World, end protocol.Time, truncated bool) Liveness {
 	if truncated {
 		return Liveness{Why: "the run hit its event budget"}
 	}
 	if !c.heals {
 		return Liveness{Why: "faults do not heal"}
 	}
-	if w := c.world; w != nil {
-		for i := 0; i < w.ServerCount(); i++ {
-			if c.learners[i].booted && !w.Up(i) {
-				return Liveness{Why: fmt.Sprintf("server %d is down at the end (a crash point fired after its restart)", w.ServerAt(i))}
-			}
+	for i := 0; i < w.ServerCount(); i++ {
+		if c.learners[i].booted && !w.Up(i) {
+			return Liveness{Why: fmt.Sprintf("server %d is down at the end (a crash point fired after its restart)", w.ServerAt(i))}
 		}
 	}
 	deadline := c.healAt.Add(LivenessBound(c.cfg))
 	switch {
 	case c.livenessMet && c.livenessAt <= deadline:
 		if !c.cfg.Election.Assigned {
-			c.outsiders = c.judgeJoiners(c.world, end)
+			c.outsiders = c.judgeJoiners(w, end)
 		}
 		return Liveness{Judged: true, OK: true, At: c.livenessAt, Bound: deadline}
 	case c.livenessMet:

@@ -55,7 +55,7 @@ func Run(spec *sim.RunSpec, opts Options) (rep *Report, err error) {
 		}
 	}()
 	res := w.Run()
-	liveness := c.Finish(res.End, res.Truncated)
+	liveness := c.Finish(w, res.End, res.Truncated)
 	rep = c.build(w, res, liveness)
 	if opts.RecordDecisions {
 		rep.Decisions = append([]sim.Decision(nil), w.Decisions()...)

@@ -13,8 +13,8 @@ type StateSummary struct {
 	LastZxid     Zxid
 }
 
-// isMoreRecentThan is StateSummary.isMoreRecentThan: lexicographic on (currentEpoch, lastZxid).
-func (s StateSummary) isMoreRecentThan(o StateSummary) bool {
+// IsMoreRecentThan is StateSummary.isMoreRecentThan: lexicographic on (currentEpoch, lastZxid).
+func (s StateSummary) IsMoreRecentThan(o StateSummary) bool {
 	return s.CurrentEpoch > o.CurrentEpoch || (s.CurrentEpoch == o.CurrentEpoch && s.LastZxid > o.LastZxid)
 }
 
@@ -274,7 +274,7 @@ func (p *QuorumPeer) waitForEpochAck(sid ServerID, ss StateSummary, out *[]Effec
 		return ""
 	}
 	if ss.CurrentEpoch != -1 {
-		if ss.isMoreRecentThan(l.leaderStateSummary) {
+		if ss.IsMoreRecentThan(l.leaderStateSummary) {
 			return fmt.Sprintf("Follower is ahead of the leader, leader summary: %d (current epoch), %s (last zxid)",
 				l.leaderStateSummary.CurrentEpoch, l.leaderStateSummary.LastZxid)
 		}
