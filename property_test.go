@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"pgregory.net/rapid"
 
@@ -114,24 +115,33 @@ func TestPropertyFindsEveryKnob(t *testing.T) {
 	for _, knob := range protocolKnobs() {
 		t.Run(knob, func(t *testing.T) {
 			var last *sim.RunSpec
-			runs := 0
+			runs, first := 0, 0
+			var firstAt time.Duration
 			rec := &recorderTB{name: "PropertyKnob_" + knob}
 			defer os.RemoveAll(filepath.Join("testdata", "rapid", rec.name)) // an expected failure is no regression
+			start := time.Now()
 			rapid.Check(rec, func(rt *rapid.T) {
 				runs++
 				seed := rapid.Uint64().Draw(rt, "world seed")
 				spec := scenarios.GenerateRun(rapidDrawer{rt}, "rapid-"+knob, seed)
 				_ = spec.Config.Knobs.Set(knob)
 				if _, err := judge(spec); err != nil {
+					if first == 0 {
+						first, firstAt = runs, time.Since(start)
+					}
 					last = spec
 					rt.Fatalf("%v", err)
 				}
 			})
+			total := time.Since(start)
 			if !rec.failed || last == nil {
 				t.Fatalf("rapid found no violation with %s in %d runs", knob, runs)
 			}
 			rep, _ := checker.Run(last, checker.Options{})
-			t.Logf("%s: found and shrunk to %d faults, %d servers: %v", knob, len(last.Faults), len(last.Config.Servers), rep.ViolationNames())
+			// One line per knob in a fixed shape, for the per-knob table in the README.
+			t.Logf("hunt knob=%s first-check=%d first-wall=%.2fs shrink-wall=%.2fs shrunk-faults=%d servers=%d violations=%s",
+				knob, first, firstAt.Seconds(), (total - firstAt).Seconds(), len(last.Faults), len(last.Config.Servers),
+				strings.Join(rep.ViolationNames(), ","))
 		})
 	}
 }
