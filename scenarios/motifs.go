@@ -15,14 +15,18 @@ import (
 // Choice 0 is "no motif", the benign minimum a shrinker falls back to.
 const (
 	motifNone = iota
-	// motifBareQuorumHandshake: the voters beyond a bare quorum stay away, and one follower of
-	// that bare quorum dies or fails a write at one of its handshake writes (Zab1_0Test's
-	// testAbandonBeforeACKEpoch and the crash-between-writes family).
+	// motifBareQuorumHandshake: the voters beyond a bare quorum stay away past the leader's
+	// deadlines, and one follower of that bare quorum dies or fails a write at one of its
+	// handshake writes (Zab1_0Test's testAbandonBeforeACKEpoch, ZOOKEEPER-1192).
 	motifBareQuorumHandshake
 	// motifMixedRounds: followers rejoin the leader across its restart with the votes of an
 	// older election round, then another voter restarts and must join that mixed ensemble
 	// (FLETest.testJoinInconsistentEnsemble, ZOOKEEPER-1818).
 	motifMixedRounds
+	// motifHandshakeRejoin: everyone is up, one follower dies or fails a write at one of its
+	// handshake writes, the others carry the activation on, and the follower comes back to
+	// the same leader and epoch as a late joiner (ZOOKEEPER-2307, -1653, -1282's settings).
+	motifHandshakeRejoin
 	motifCount
 )
 
@@ -30,9 +34,11 @@ const (
 func generateMotif(d Drawer, b *Builder, voters int) time.Duration {
 	switch d.Draw("motif", motifNone, motifCount-1) {
 	case motifBareQuorumHandshake:
-		return bareQuorumHandshake(d, b, voters)
+		return handshakeFault(d, b, voters, true)
 	case motifMixedRounds:
 		return mixedRounds(d, b, voters)
+	case motifHandshakeRejoin:
+		return handshakeFault(d, b, voters, false)
 	}
 	return 0
 }
@@ -96,24 +102,31 @@ var syncWrites = []protocol.WriteKind{
 	protocol.WriteCurrentEpoch, protocol.WriteClearUpdatingEpochMarker,
 }
 
-// bareQuorumHandshake keeps every voter beyond a bare quorum away (a late start), so the
-// expected leader's waits depend on each follower it has; one of them crashes at, or fails, one
-// of its handshake writes. The leader's deadlines in getEpochToPropose, waitForEpochAck and
-// waitForNewLeaderAck then fire with exactly one vote missing.
-func bareQuorumHandshake(d Drawer, b *Builder, voters int) time.Duration {
-	label := func(s string) string { return "bare quorum " + s }
+// handshakeFault makes one follower of the expected leader die at, or fail, one of its
+// handshake writes. With bare, the voters beyond a bare quorum start late (one to two initLimit
+// windows), so the leader's waits in getEpochToPropose, waitForEpochAck and
+// waitForNewLeaderAck run to their deadlines with exactly one vote missing. Without, the
+// others carry the activation on and the follower rejoins it late, through the ACKEPOCH -1
+// path when its acceptedEpoch already holds the leader's epoch.
+func handshakeFault(d Drawer, b *Builder, voters int, bare bool) time.Duration {
+	prefix := "handshake rejoin "
+	if bare {
+		prefix = "bare quorum "
+	}
+	label := func(s string) string { return prefix + s }
 	cfg := &b.spec.Config
 	leader := expectedLeader(b, voters)
-	away := pickFollowers(d, label("away voter"), voters, leader, (voters-1)/2, nil)
-	// Away for 1 to 3 initLimit windows: mostly past the leader's deadlines, sometimes a late
-	// learner arriving in the middle of them.
-	awayFor := time.Duration(d.Draw(label("away ticks"), 1, 3*cfg.InitLimit)) * cfg.TickTime
-	for _, id := range away {
-		if !hasStart(b, id) {
-			b.StartAt(id, awayFor)
+	var away []protocol.ServerID
+	var last time.Duration
+	if bare {
+		away = pickFollowers(d, label("away voter"), voters, leader, (voters-1)/2, nil)
+		last = time.Duration(d.Draw(label("away ticks"), cfg.InitLimit, 2*cfg.InitLimit)) * cfg.TickTime
+		for _, id := range away {
+			if !hasStart(b, id) {
+				b.StartAt(id, last)
+			}
 		}
 	}
-	last := awayFor
 	victim := pickFollowers(d, label("victim"), voters, leader, 1, away)
 	if len(victim) == 0 {
 		return last
@@ -126,15 +139,14 @@ func bareQuorumHandshake(d Drawer, b *Builder, voters int) time.Duration {
 	}
 	// Armed just after boot, so loadDataBase's own writes do not count.
 	const armed = time.Millisecond
-	switch how := d.Draw(label("how"), 0, 3); how {
-	case 3:
+	if d.Draw(label("write fails instead of a crash"), 0, 1) == 1 {
 		b.DiskFault(victim[0], armed, w, 1)
-	default:
-		down := armed + time.Duration(d.Draw(label("down ticks"), 1, 3*cfg.InitLimit))*cfg.TickTime
-		b.CrashPoint(victim[0], armed, w, 1, []string{"before", "after", "torn"}[how]).Restart(victim[0], down)
-		last = max(last, down)
+		return last
 	}
-	return last
+	point := []string{"before", "after", "torn"}[d.Draw(label("crash point"), 0, 2)]
+	down := armed + time.Duration(d.Draw(label("down ticks"), 1, 2*cfg.InitLimit))*cfg.TickTime
+	b.CrashPoint(victim[0], armed, w, 1, point).Restart(victim[0], down)
+	return max(last, down)
 }
 
 // mixedRounds is ZOOKEEPER-1818's story with drawn times. Once the ensemble is up, a group of

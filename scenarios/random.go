@@ -34,7 +34,7 @@ func (d *RandDrawer) Draw(_ string, min, max int) int { return min + d.R.IntN(ma
 // servers ahead of others), and a fault schedule (delayed starts, crashes and restarts, crash
 // points between writes, failing writes, partitions of either port, symmetric or one-way), all
 // of which heal before a final quiet phase long enough to judge liveness; a quarter of the runs
-// also lose messages (each loss breaks its connection), which never heals. Two runs in three
+// also lose messages (each loss breaks its connection), which never heals. Three runs in four
 // also carry a motif (motifs.go): correlated faults that line up with one handshake, which
 // independent faults reach too rarely.
 func GenerateRun(d Drawer, name string, seed uint64) *sim.RunSpec {
@@ -55,7 +55,7 @@ func GenerateRun(d Drawer, name string, seed uint64) *sim.RunSpec {
 	lastHeal := generateMotif(d, b, voters)
 	maxFaults := 6
 	if lastHeal > 0 {
-		maxFaults = 3 // fewer random faults to bury the motif under
+		maxFaults = 2 // fewer random faults to bury the motif under
 	}
 	faults := d.Draw("faults", 0, maxFaults)
 	for i := 0; i < faults; i++ {
@@ -168,7 +168,7 @@ func hasStart(b *Builder, id protocol.ServerID) bool {
 func init() {
 	register(Scenario{
 		Name: "random", Family: "random",
-		Description: "a generated run per seed: 3, 5 or 7 voters and up to 2 observers, random timers and plausible disks, up to six faults (crashes, crash points, failing writes, partitions of either port, late starts) that all heal, and in two runs of three a motif (a bare quorum that loses a follower mid-handshake, or followers that rejoin across a leader restart with old-round votes before another voter joins); expects every invariant to hold and a leader with a synced quorum within the liveness bound",
+		Description: "a generated run per seed: 3, 5 or 7 voters and up to 2 observers, random timers and plausible disks, up to six faults (crashes, crash points, failing writes, partitions of either port, late starts) that all heal, and in three runs of four a motif (a bare quorum that loses a follower mid-handshake; a follower that fails mid-handshake and rejoins the same activation; followers that rejoin across a leader restart with old-round votes before another voter joins); expects every invariant to hold and a leader with a synced quorum within the liveness bound",
 		Reference:   "shared/spec/invariants.md; issue 4",
 		Build:       func(seed uint64) *sim.RunSpec { return GenerateRun(NewRandDrawer(seed), "random", seed) },
 		Expect: func(r *checker.Report) error {
