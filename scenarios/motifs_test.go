@@ -23,9 +23,9 @@ func (d motifDrawer) Draw(label string, min, max int) int {
 // TestMotifsReachTheirBugs pins each motif and checks that it does what it is for: on the
 // faithful protocol its runs are clean (no invariant is tuned to a motif), and with the knob of
 // the bug it stands for it finds that bug in a good share of runs. Independent random faults
-// find the first two knobs about once in 179 and 855 runs and the third once in 51 (README, issue 4); the shares below are
-// what lets rapid's 100 checks find every knob. Seeds are fixed, so the counts are exact; the
-// thresholds leave room for generator changes.
+// found these knobs about once in 179, 855 and 51 runs (issue 4's first hunts); the shares
+// below are what lets rapid's 100 checks find every knob. Seeds are fixed, so the counts are
+// exact; the thresholds leave room for generator changes.
 // Reference: ZOOKEEPER-1192 (Zab1_0Test.testAbandonBeforeACKEpoch), ZOOKEEPER-1818
 // (FLETest.testJoinInconsistentEnsemble), ZOOKEEPER-2307; issue 4.
 func TestMotifsReachTheirBugs(t *testing.T) {
