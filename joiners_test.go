@@ -28,10 +28,11 @@ func TestJoinerOutsidersAreExplained(t *testing.T) {
 	cases := []struct {
 		file   string
 		voter  protocol.ServerID
+		kind   string
 		reason string
 	}{
-		{"testdata/regressions/joiner-looking-would-be-refused.json", 5, "LOOKING, and would be refused: Leaders epoch, 1 is less than accepted epoch, 3"},
-		{"testdata/regressions/joiner-poll-starved-by-refused-voter.json", 5, "LOOKING: poll starved by LOOKING notifications from s7"},
+		{"testdata/regressions/joiner-looking-would-be-refused.json", 5, checker.OutsiderWouldBeRefused, "LOOKING, and would be refused: Leaders epoch, 1 is less than accepted epoch, 3"},
+		{"testdata/regressions/joiner-poll-starved-by-refused-voter.json", 5, checker.OutsiderPollStarved, "LOOKING: poll starved by LOOKING notifications from s7"},
 	}
 	for _, c := range cases {
 		f, err := runfile.Load(c.file)
@@ -49,8 +50,8 @@ func TestJoinerOutsidersAreExplained(t *testing.T) {
 		for _, o := range rep.Outsiders {
 			if o.Server == c.voter {
 				found = true
-				if o.Reason != c.reason {
-					t.Errorf("%s: outsider %d reason %q, want %q", c.file, c.voter, o.Reason, c.reason)
+				if o.Kind != c.kind || o.Reason != c.reason {
+					t.Errorf("%s: outsider %d is %s %q, want %s %q", c.file, c.voter, o.Kind, o.Reason, c.kind, c.reason)
 				}
 			}
 		}

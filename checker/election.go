@@ -3,6 +3,7 @@ package checker
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"zabsim/protocol"
@@ -161,8 +162,18 @@ type Outsider struct {
 	Server protocol.ServerID `json:"server"`
 	Leader protocol.ServerID `json:"leader"`
 	Since  protocol.Time     `json:"since"`
+	Kind   string            `json:"kind"`
 	Reason string            `json:"reason"`
 }
+
+// Kinds of outsider, for summaries across runs.
+const (
+	OutsiderRefused        = "refused"          // the leader's epoch is below its acceptedEpoch
+	OutsiderWouldBeRefused = "would-be-refused" // LOOKING, and would be refused if it decided
+	OutsiderPollStarved    = "poll-starved"     // LOOKING, its poll restarted by refused voters
+	OutsiderStuck          = "stuck-looking"    // LOOKING for no reason ZooKeeper gives: JoinerFollows
+	OutsiderOther          = "other"            // left its last ensemble for another reason
+)
 
 // JoinBound is how long a live voter may take to join an established leader: an election with
 // the notification back-off at its maximum, the finalize wait, one connect budget and one
@@ -199,12 +210,16 @@ func (c *Checker) judgeJoiners(w *sim.World, end protocol.Time) []Outsider {
 		if time.Duration(end-since) <= bound {
 			continue
 		}
+		kind := OutsiderOther
+		if strings.HasPrefix(g.lastReason, "Leaders epoch") {
+			kind = OutsiderRefused
+		}
 		if r.State == protocol.LOOKING && !c.cfg.Election.Assigned && g.lookingFrom >= 0 && time.Duration(end-max(g.lookingFrom, since)) > bound {
 			switch v := w.Peer(i).View(); {
 			case v.AcceptedEpoch > lr.Epoch:
 				// Deciding would not help: registerWithLeader refuses a leader whose epoch is
 				// below the learner's acceptedEpoch, so ZooKeeper leaves this voter out.
-				g.lastReason = fmt.Sprintf("LOOKING, and would be refused: Leaders epoch, %d is less than accepted epoch, %d", lr.Epoch, v.AcceptedEpoch)
+				kind, g.lastReason = OutsiderWouldBeRefused, fmt.Sprintf("LOOKING, and would be refused: Leaders epoch, %d is less than accepted epoch, %d", lr.Epoch, v.AcceptedEpoch)
 			case g.fedBy != 0 && time.Duration(end-g.fedLast) < c.cfg.Election.MinNotificationInterval &&
 				time.Duration(end-g.fedSince) > bound && c.outsideEnsemble(w, g.fedBy|g.fedByBefore, lr):
 				// lookForLeader re-sends its vote (and so hears the ensemble's FOLLOWING and
@@ -212,13 +227,14 @@ func (c *Checker) judgeJoiners(w *sim.World, end protocol.Time) []Outsider {
 				// voter restarts the poll: LOOKING voters that announce faster than the poll's
 				// minimum interval (refused voters that go LOOKING again at once) starve it.
 				// This is ZooKeeper's behaviour, reported, not a violation (README, Joining).
-				g.lastReason = "LOOKING: poll starved by LOOKING notifications from " + string(appendServers(nil, w, g.fedBy|g.fedByBefore))
+				kind, g.lastReason = OutsiderPollStarved, "LOOKING: poll starved by LOOKING notifications from "+string(appendServers(nil, w, g.fedBy|g.fedByBefore))
 			default:
+				kind = OutsiderStuck
 				c.fail(JoinerFollows, end, fmt.Sprintf("voter %d has been LOOKING since %s without deciding while leader %d leads epoch %d", id, g.lookingFrom, lr.Leader, lr.Epoch), id, lr.Leader)
 				g.lastReason = "LOOKING: no election decided"
 			}
 		}
-		out = append(out, Outsider{Server: id, Leader: lr.Leader, Since: since, Reason: g.lastReason})
+		out = append(out, Outsider{Server: id, Leader: lr.Leader, Since: since, Kind: kind, Reason: g.lastReason})
 	}
 	return out
 }

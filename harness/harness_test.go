@@ -37,7 +37,26 @@ func TestSweepIndependentOfParallelism(t *testing.T) {
 	require.Equal(t, serial.Events, parallel.Events)
 	require.Equal(t, serial.Violations, parallel.Violations)
 	require.Equal(t, serial.Probes, parallel.Probes)
+	require.Equal(t, serial.Outsiders, parallel.Outsiders)
+	require.Equal(t, serial.OutsiderExamples, parallel.OutsiderExamples)
 	require.Empty(t, serial.Failures, "the faithful catalogue must meet every expectation")
+}
+
+// TestSweepCountsOutsiders: the sweep counts, per kind, the runs that left a live voter out of
+// the ensemble, and names the first run of each kind.
+func TestSweepCountsOutsiders(t *testing.T) {
+	var picked []scenarios.Scenario
+	for _, name := range []string{"participant-accepted-epoch-higher", "join-inconsistent-rounds-1732"} {
+		s, err := scenarios.Lookup(name)
+		require.NoError(t, err)
+		picked = append(picked, s)
+	}
+	res, err := Sweep(context.Background(), SweepConfig{Scenarios: picked, SeedsPerScenario: 2, MasterSeed: 5})
+	require.NoError(t, err)
+	require.Equal(t, map[string]int{checker.OutsiderRefused: 2, checker.OutsiderStuck: 2}, res.Outsiders)
+	require.Equal(t, "participant-accepted-epoch-higher", res.OutsiderExamples[checker.OutsiderRefused].Scenario)
+	require.Equal(t, "join-inconsistent-rounds-1732", res.OutsiderExamples[checker.OutsiderStuck].Scenario)
+	require.Equal(t, SeedAt(5, 0), res.OutsiderExamples[checker.OutsiderStuck].Seed)
 }
 
 // knobFindings maps each bug knob to an invariant it must make the sweep report.

@@ -61,9 +61,11 @@ type Outcome struct {
 	Faults       int  `json:"faults"`
 	Shrunk       bool `json:"shrunk,omitempty"`
 	ShrunkFaults int  `json:"shrunkFaults"`
-	failed       bool
-	hash         uint64
-	probes       [protocol.ProbeCount]int
+	// OutsiderKinds are the kinds of the run's outsiders (checker.Outsider), each once.
+	OutsiderKinds []string `json:"outsiderKinds,omitempty"`
+	failed        bool
+	hash          uint64
+	probes        [protocol.ProbeCount]int
 }
 
 // Failed reports whether the run is a finding.
@@ -76,6 +78,11 @@ type SweepResult struct {
 	Failures   []Outcome      `json:"failures"`
 	Violations map[string]int `json:"violations"`
 	Probes     map[string]int `json:"probes"`
+	// Outsiders counts, per kind, the runs that left a live voter out of the established
+	// ensemble the way ZooKeeper would (not violations); OutsiderExamples names the first
+	// such run of each kind, for replay.
+	Outsiders        map[string]int     `json:"outsiders"`
+	OutsiderExamples map[string]Example `json:"outsiderExamples"`
 	// SweepHash combines every run's trace hash in (scenario, seed) order: two sweeps with
 	// the same configuration have the same SweepHash, whatever the number of workers.
 	SweepHash string   `json:"sweepHash"`
@@ -83,6 +90,12 @@ type SweepResult struct {
 	// FirstFailureRun is the 1-based index, in run order, of the first failure (0: none).
 	FirstFailureRun int       `json:"firstFailureRun,omitempty"`
 	Outcomes        []Outcome `json:"-"`
+}
+
+// Example names one run of a sweep.
+type Example struct {
+	Scenario string `json:"scenario"`
+	Seed     uint64 `json:"seed"`
 }
 
 // SeedAt returns the i-th seed of a sweep with master seed m (splitmix64).
@@ -175,6 +188,11 @@ func runOne(j job, knobs []string) (o Outcome) {
 	}
 	o.Violations = rep.ViolationNames()
 	o.TraceHash, o.hash, o.Events, o.probes = rep.TraceHash, rep.Hash, rep.Events, rep.Probes
+	for _, x := range rep.Outsiders {
+		if !slices.Contains(o.OutsiderKinds, x.Kind) {
+			o.OutsiderKinds = append(o.OutsiderKinds, x.Kind)
+		}
+	}
 	if len(knobs) > 0 {
 		o.failed = len(o.Violations) > 0
 		return o
@@ -186,7 +204,8 @@ func runOne(j job, knobs []string) (o Outcome) {
 }
 
 func summarise(jobs []job, outcomes []Outcome, ran []bool, cfg SweepConfig) SweepResult {
-	res := SweepResult{Violations: map[string]int{}, Probes: map[string]int{}, Knobs: slices.Clone(cfg.Knobs), Failures: []Outcome{}}
+	res := SweepResult{Violations: map[string]int{}, Probes: map[string]int{}, Outsiders: map[string]int{},
+		OutsiderExamples: map[string]Example{}, Knobs: slices.Clone(cfg.Knobs), Failures: []Outcome{}}
 	if res.Knobs == nil {
 		res.Knobs = []string{}
 	}
@@ -205,6 +224,11 @@ func summarise(jobs []job, outcomes []Outcome, ran []bool, cfg SweepConfig) Swee
 		}
 		for p := range probes {
 			probes[p] += o.probes[p]
+		}
+		for _, k := range o.OutsiderKinds {
+			if res.Outsiders[k]++; res.Outsiders[k] == 1 {
+				res.OutsiderExamples[k] = Example{Scenario: o.Scenario, Seed: o.Seed}
+			}
 		}
 		if o.failed {
 			res.Failures = append(res.Failures, *o)

@@ -133,6 +133,17 @@ func writeSweepSummary(w io.Writer, res harness.SweepResult, elapsed time.Durati
 			fmt.Fprintf(w, "  %-28s %d runs\n", k, res.Violations[k])
 		}
 	}
+	if len(res.Outsiders) > 0 {
+		fmt.Fprintf(w, "outsiders (live voters left out of the established ensemble; only stuck-looking is a violation):\n")
+		knobs := ""
+		for _, k := range res.Knobs {
+			knobs += " -knob " + k
+		}
+		for _, k := range sortedKeys(res.Outsiders) {
+			ex := res.OutsiderExamples[k]
+			fmt.Fprintf(w, "  %-28s %d runs (first: zabsim run -scenario %s -seed %d%s)\n", k, res.Outsiders[k], ex.Scenario, ex.Seed, knobs)
+		}
+	}
 	fmt.Fprintf(w, "probes reached:\n")
 	for _, k := range sortedKeys(res.Probes) {
 		fmt.Fprintf(w, "  %-30s %d\n", k, res.Probes[k])
