@@ -98,7 +98,8 @@ func (w *World) send(srv int, id protocol.ConnID, msg protocol.Message) {
 		return
 	}
 	to := c.ends[1-end]
-	w.trace = TraceEvent{Kind: TrSend, Server: w.servers[srv].id, Peer: w.servers[to].id, Conn: id, Msg: msg}
+	link := w.nextLink()
+	w.trace = TraceEvent{Kind: TrSend, Server: w.servers[srv].id, Peer: w.servers[to].id, Conn: id, Msg: msg, Link: link}
 	w.emit(&w.trace)
 	if w.lossy(w.servers[srv].id, w.servers[to].id) {
 		// As with TCP, a lost message breaks the connection: both ends see it reset.
@@ -111,7 +112,7 @@ func (w *World) send(srv int, id protocol.ConnID, msg protocol.Message) {
 		return
 	}
 	if t := w.arrival(c, end); t != never {
-		w.push(event{at: t, kind: evDeliver, server: to, inc: c.inc[1-end], conn: id, msg: msg})
+		w.push(event{at: t, kind: evDeliver, server: to, inc: c.inc[1-end], conn: id, msg: msg, link: link})
 	}
 }
 
@@ -194,18 +195,19 @@ func (w *World) notify(srv int, to protocol.ServerID, msg protocol.Message) {
 		return
 	}
 	tgt := &w.servers[ti]
-	w.trace = TraceEvent{Kind: TrSend, Server: w.servers[srv].id, Peer: to, Msg: msg}
+	link := w.nextLink()
+	w.trace = TraceEvent{Kind: TrSend, Server: w.servers[srv].id, Peer: to, Msg: msg, Link: link}
 	w.emit(&w.trace)
 	if ti == srv {
-		w.push(event{at: w.now, kind: evNotify, server: ti, inc: tgt.inc, msg: msg, fault: srv})
+		w.push(event{at: w.now, kind: evNotify, server: ti, inc: tgt.inc, msg: msg, fault: srv, link: link})
 		return
 	}
 	if !tgt.up {
-		w.pendingNotify[srv*len(w.servers)+ti] = msg
-		w.hasPending[srv*len(w.servers)+ti] = true
+		k := srv*len(w.servers) + ti
+		w.pendingNotify[k], w.pendingLink[k], w.hasPending[k] = msg, link, true
 		return
 	}
-	w.deliverNotify(srv, ti, msg)
+	w.deliverNotify(srv, ti, msg, link)
 }
 
 // deliverNotify puts a notification on the wire to a running server.
@@ -213,7 +215,7 @@ func (w *World) notify(srv int, to protocol.ServerID, msg protocol.Message) {
 // While a partition cuts the pair, QuorumCnxManager's send queue (capacity one: a newer message
 // replaces an older one) holds only the latest notification, which leaves when the cut heals;
 // a partition does not pile up a backlog of stale rounds.
-func (w *World) deliverNotify(srv, ti int, msg protocol.Message) {
+func (w *World) deliverNotify(srv, ti int, msg protocol.Message, link uint64) {
 	tgt := &w.servers[ti]
 	t := w.unblockedAt(w.servers[srv].id, tgt.id, w.now, PortElection)
 	if t == never {
@@ -224,7 +226,7 @@ func (w *World) deliverNotify(srv, ti int, msg protocol.Message) {
 		if !w.hasPending[k] {
 			w.push(event{at: t, kind: evNotifyHeal, server: ti, fault: srv})
 		}
-		w.pendingNotify[k], w.hasPending[k] = msg, true
+		w.pendingNotify[k], w.pendingLink[k], w.hasPending[k] = msg, link, true
 		return
 	}
 	t = t.Add(w.drawDelay(w.servers[srv].id, tgt.id))
@@ -233,7 +235,7 @@ func (w *World) deliverNotify(srv, ti int, msg protocol.Message) {
 		t = *last + 1
 	}
 	*last = t
-	w.push(event{at: t, kind: evNotify, server: ti, inc: tgt.inc, msg: msg, fault: srv})
+	w.push(event{at: t, kind: evNotify, server: ti, inc: tgt.inc, msg: msg, fault: srv, link: link})
 }
 
 // notifyHeal: the cut between a pair healed; send the one notification its queue holds.
@@ -244,7 +246,7 @@ func (w *World) notifyHeal(ev event) {
 	}
 	w.hasPending[k] = false
 	if w.servers[ev.server].up {
-		w.deliverNotify(ev.fault, ev.server, w.pendingNotify[k])
+		w.deliverNotify(ev.fault, ev.server, w.pendingNotify[k], w.pendingLink[k])
 	} else {
 		w.hasPending[k] = true // the receiver is down: keep it for its start
 	}
@@ -260,7 +262,7 @@ func (w *World) flushNotifications(srv int) {
 		}
 		w.hasPending[k] = false
 		if from != srv && w.servers[from].up {
-			w.deliverNotify(from, srv, w.pendingNotify[k])
+			w.deliverNotify(from, srv, w.pendingNotify[k], w.pendingLink[k])
 		}
 	}
 }
@@ -271,4 +273,10 @@ func (w *World) dropQueuedNotifications(srv int) {
 	for to := 0; to < n; to++ {
 		w.hasPending[srv*n+to] = false
 	}
+}
+
+// nextLink issues the id that ties a message's send to its delivery (TraceEvent.Link).
+func (w *World) nextLink() uint64 {
+	w.links++
+	return w.links
 }

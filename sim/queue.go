@@ -29,6 +29,7 @@ type event struct {
 	fault  int
 	timer  protocol.TimerID
 	msg    protocol.Message
+	link   uint64 // the message's id (TraceEvent.Link)
 }
 
 // eventQueue is a binary min-heap on (at, seq). Typed, so pushing does not box.

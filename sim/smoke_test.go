@@ -38,3 +38,34 @@ func TestThreeServerActivationTrace(t *testing.T) {
 		t.Errorf("run ended at %v after %d events (hash %x); want a stable stop within 300 ms", res.End, res.Events, res.TraceHash)
 	}
 }
+
+// TestLinksTieEveryDeliveryToItsSend checks the cross-reference viewers draw arrows from: every
+// delivered message carries the Link of exactly one earlier send of the same message, and no
+// two sends share a Link. An FLE cold start exercises both ports.
+// Reference: the trace contract (trace.go, TraceEvent.Link).
+func TestLinksTieEveryDeliveryToItsSend(t *testing.T) {
+	cfg := protocol.DefaultConfig([]protocol.ServerID{1, 2, 3}, nil)
+	spec := &RunSpec{Seed: 7, Config: cfg, Options: DefaultOptions(), Until: protocol.Time(60 * time.Second), StopWhenStable: true}
+	rec := &Recorder{}
+	NewWorld(spec, rec).Run()
+	sent := map[uint64]TraceEvent{}
+	recvs := 0
+	for _, e := range rec.Events {
+		switch e.Kind {
+		case TrSend:
+			if _, dup := sent[e.Link]; dup || e.Link == 0 {
+				t.Fatalf("send with link %d twice or zero: %s", e.Link, e.String())
+			}
+			sent[e.Link] = e
+		case TrRecv:
+			recvs++
+			s, ok := sent[e.Link]
+			if !ok || s.Msg.Type != e.Msg.Type || s.Server != e.Peer || s.Peer != e.Server || s.At > e.At {
+				t.Fatalf("delivery %s has no matching send (link %d)", e.String(), e.Link)
+			}
+		}
+	}
+	if recvs < 10 {
+		t.Fatalf("only %d deliveries", recvs)
+	}
+}

@@ -57,6 +57,10 @@ type TraceEvent struct {
 	Write  protocol.DiskWrite
 	Note   protocol.Note
 	Detail string
+	// Link ties a message's send (and drop) to its delivery: both carry the same id, unique in
+	// the run (0: not a message). It is a cross-reference for viewers, derived from the order
+	// of events, so it is left out of the text and the hash.
+	Link uint64
 }
 
 // AppendText appends the event's one-line text form: time, server, kind, details. Only our

@@ -92,7 +92,9 @@ type World struct {
 	electLast []protocol.Time
 	// pendingNotify is each pair's one-message send queue, for a receiver that is down.
 	pendingNotify []protocol.Message
+	pendingLink   []uint64
 	hasPending    []bool
+	links         uint64 // message ids issued (TraceEvent.Link)
 	stopped       bool
 	changed       bool // a role changed in this step (for StopWhenStable)
 }
@@ -110,7 +112,7 @@ func (w *World) Reset(spec *RunSpec, observers ...Observer) {
 	*w = World{spec: spec, cfg: spec.Config, obs: append(w.obs[:0], observers...),
 		conns: append(w.conns[:0], conn{}), queue: eventQueue{items: w.queue.items[:0]},
 		servers: w.servers[:0], effects: w.effects[:0], netRand: w.netRand, jitRand: w.jitRand, electLast: w.electLast,
-		pendingNotify: w.pendingNotify, hasPending: w.hasPending, decisions: w.decisions[:0],
+		pendingNotify: w.pendingNotify, pendingLink: w.pendingLink, hasPending: w.hasPending, decisions: w.decisions[:0],
 		netPCG: w.netPCG, jitPCG: w.jitPCG,
 		armed: resize(w.armed, len(spec.Faults)), fired: resize(w.fired, len(spec.Faults)), base: resize(w.base, len(spec.Faults))}
 	var master rand.PCG
@@ -147,6 +149,7 @@ func (w *World) Reset(spec *RunSpec, observers ...Observer) {
 	w.spares = spares
 	w.electLast = resize(w.electLast, len(w.servers)*len(w.servers))
 	w.pendingNotify = resize(w.pendingNotify, len(w.servers)*len(w.servers))
+	w.pendingLink = resize(w.pendingLink, len(w.servers)*len(w.servers))
 	w.hasPending = resize(w.hasPending, len(w.servers)*len(w.servers))
 	for i := range w.servers {
 		if !startsLate(spec, w.servers[i].id) {
@@ -344,7 +347,7 @@ func (w *World) dispatch(ev event) {
 			return
 		}
 		in.Kind, in.Msg, in.From = protocol.InputMessage, ev.msg, w.servers[c.ends[1-end]].id
-		w.trace = TraceEvent{Kind: TrRecv, Server: s.id, Peer: in.From, Conn: ev.conn, Msg: ev.msg}
+		w.trace = TraceEvent{Kind: TrRecv, Server: s.id, Peer: in.From, Conn: ev.conn, Msg: ev.msg, Link: ev.link}
 		w.emit(&w.trace)
 	case evFin:
 		c := &w.conns[ev.conn]
@@ -361,7 +364,7 @@ func (w *World) dispatch(ev event) {
 		w.emitSimple(TrConnected, ev.server, in.From, ev.conn, "")
 	case evNotify:
 		in.Kind, in.Msg, in.From = protocol.InputNotification, ev.msg, w.servers[ev.fault].id
-		w.trace = TraceEvent{Kind: TrRecv, Server: s.id, Peer: in.From, Msg: ev.msg}
+		w.trace = TraceEvent{Kind: TrRecv, Server: s.id, Peer: in.From, Msg: ev.msg, Link: ev.link}
 		w.emit(&w.trace)
 	case evConnectFailed:
 		c := &w.conns[ev.conn]
