@@ -13,8 +13,9 @@ import (
 
 // TestJoinerOutsidersAreExplained: a voter left LOOKING beside an established leader is a
 // JoinerFollows violation unless ZooKeeper itself would leave it out, and then the report says
-// why. Both runs were JoinerFollows reports of the faithful protocol (a 100,000-run sweep and
-// the rapid property) before the checker learnt these two cases:
+// why. Both cases were first JoinerFollows reports of the faithful protocol, before the checker
+// learnt them; the files are generated runs a sweep met after the world got ZooKeeper's election
+// transport (issue 8), since the earlier files no longer reach either state:
 //   - the voter's acceptedEpoch is above the leader's epoch, so registerWithLeader would refuse
 //     it even if it decided;
 //   - its poll is starved: a refused voter goes LOOKING again every few milliseconds, and each
@@ -31,8 +32,8 @@ func TestJoinerOutsidersAreExplained(t *testing.T) {
 		kind   string
 		reason string
 	}{
-		{"testdata/regressions/joiner-looking-would-be-refused.json", 5, checker.OutsiderWouldBeRefused, "LOOKING, and would be refused: Leaders epoch, 1 is less than accepted epoch, 3"},
-		{"testdata/regressions/joiner-poll-starved-by-refused-voter.json", 5, checker.OutsiderPollStarved, "LOOKING: poll starved by LOOKING notifications from s7"},
+		{"testdata/regressions/joiner-looking-would-be-refused.json", 1, checker.OutsiderWouldBeRefused, "LOOKING, and would be refused: Leaders epoch, 2 is less than accepted epoch, 5"},
+		{"testdata/regressions/joiner-poll-starved-by-refused-voter.json", 2, checker.OutsiderPollStarved, "LOOKING: poll starved by a flood of LOOKING notifications from s1, each sooner than minNotificationInterval (200ms) after the last"},
 	}
 	for _, c := range cases {
 		f, err := runfile.Load(c.file)
@@ -50,7 +51,7 @@ func TestJoinerOutsidersAreExplained(t *testing.T) {
 		for _, o := range rep.Outsiders {
 			if o.Server == c.voter {
 				found = true
-				if o.Kind != c.kind || o.Reason != c.reason {
+				if o.Kind != c.kind || !strings.HasPrefix(o.Reason, c.reason) {
 					t.Errorf("%s: outsider %d is %s %q, want %s %q", c.file, c.voter, o.Kind, o.Reason, c.kind, c.reason)
 				}
 			}
@@ -60,30 +61,30 @@ func TestJoinerOutsidersAreExplained(t *testing.T) {
 		}
 	}
 
-	// Stop the feeder (voter 7, refused over and over) at 60 s: the starved voter's poll times
+	// Stop the feeder (voter 1, refused over and over) at 60 s: the starved voter's poll times
 	// out, it re-sends, hears the ensemble and joins it.
 	f, err := runfile.Load(cases[1].file)
 	if err != nil {
 		t.Fatal(err)
 	}
 	spec := f.Spec
-	spec.Faults = append(append([]sim.Fault(nil), spec.Faults...), sim.Fault{Kind: sim.FaultCrash, At: protocol.Time(60 * time.Second), Server: 7})
+	spec.Faults = append(append([]sim.Fault(nil), spec.Faults...), sim.Fault{Kind: sim.FaultCrash, At: protocol.Time(60 * time.Second), Server: 1})
 	rep, err := checker.Run(&spec, checker.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	joined := false
 	for _, s := range rep.Servers {
-		if s.ID == 5 {
+		if s.ID == 2 {
 			joined = s.Role == "FOLLOWING" && s.Leader != nil && *s.Leader == 3
 		}
 	}
 	if !joined {
-		t.Errorf("with its feeder gone voter 5 should follow leader 3: %+v", rep.Servers)
+		t.Errorf("with its feeder gone voter 2 should follow leader 3: %+v", rep.Servers)
 	}
 	for _, o := range rep.Outsiders {
-		if o.Server == 5 {
-			t.Errorf("with its feeder gone voter 5 is still an outsider: %s", o.Reason)
+		if o.Server == 2 {
+			t.Errorf("with its feeder gone voter 2 is still an outsider: %s", o.Reason)
 		}
 	}
 	if strings.Contains(strings.Join(rep.ViolationNames(), ","), checker.JoinerFollows) {

@@ -60,6 +60,10 @@ type attempt struct {
 	newLeaderAcks []protocol.ServerID
 	broadcast     bool
 	lostSince     protocol.Time // broadcast: when the ghost supporters fell below a quorum (-1: they did not)
+	// waitStart is when the leader's own getEpochToPropose began to wait (-1: it is not
+	// waiting); quitDue is set when maxTimeToWaitForEpoch says it must quit in this step.
+	waitStart protocol.Time
+	quitDue   string
 }
 
 type epochLeader struct {
@@ -85,6 +89,9 @@ type learnerGhost struct {
 	syncedThrough   protocol.Zxid  // the last txn the leader sent in this sync
 	maxAcc, maxCur  protocol.Epoch
 	booted          bool
+	// operatorDisk: the disk is one the run put in place (a replaced disk) and the server
+	// has not written to it since; ZooKeeper refusing it is not the protocol's doing.
+	operatorDisk bool
 }
 
 // connGhost follows the packet grammar of one learner connection (invariant 21).
@@ -115,6 +122,8 @@ type Checker struct {
 	elections   []electionGhost
 	outsiders   []Outsider
 	report      *reportBuilder
+	// pausedAt is when each server's process was stopped (-1: it runs).
+	pausedAt []protocol.Time
 }
 
 // New returns a checker for spec.
@@ -127,6 +136,7 @@ func New(spec *sim.RunSpec) *Checker {
 // Reset makes c a fresh checker for spec, reusing its storage.
 func (c *Checker) Reset(spec *sim.RunSpec) {
 	n := len(spec.Config.Servers)
+	paused := c.pausedAt
 	attempts := c.attempts[:cap(c.attempts)]
 	if len(attempts) < n {
 		attempts = append(attempts, make([]attempt, n-len(attempts))...)
@@ -141,6 +151,10 @@ func (c *Checker) Reset(spec *sim.RunSpec) {
 		healAt: spec.LastHeal(), heals: spec.FaultsHeal(), livenessAt: -1}
 	for i := range c.learners {
 		c.learners[i] = learnerGhost{leaderInfoEpoch: -1, newLeaderEpoch: -1, maxAcc: -1, maxCur: -1}
+	}
+	c.pausedAt = resize(paused, n)
+	for i := range c.pausedAt {
+		c.pausedAt[i] = -1
 	}
 	c.report = newReportBuilder(n)
 }
@@ -213,7 +227,7 @@ func LivenessBound(cfg *protocol.Config) time.Duration {
 func (c *Checker) OnTrace(w *sim.World, e *sim.TraceEvent) {
 	c.report.onTrace(w, e)
 	switch e.Kind {
-	case sim.TrCrash, sim.TrStart, sim.TrPartition, sim.TrHeal, sim.TrState:
+	case sim.TrCrash, sim.TrStart, sim.TrPartition, sim.TrHeal, sim.TrState, sim.TrPause, sim.TrResume:
 		c.dirty = true
 		if (e.Kind == sim.TrCrash || e.Kind == sim.TrStart) && e.At > c.healAt {
 			// A crash point can fire after the restart meant to heal it: liveness is judged
@@ -241,20 +255,50 @@ func (c *Checker) OnTrace(w *sim.World, e *sim.TraceEvent) {
 		g := c.conn(e.Conn)
 		g.leader, g.learner, g.known = e.Server, e.Peer, true
 	case sim.TrRefused:
+		// A disk that an operator put in place is ZooKeeper's to refuse: the refusal is
+		// reported, and it is not the protocol's fault.
 		i := w.Index(e.Server)
-		if c.learners[i].booted {
+		if c.replacedDisk(e) {
+			c.learners[i].operatorDisk = true
+		}
+		if c.learners[i].booted && !c.learners[i].operatorDisk {
 			c.fail(RestartAlwaysPossible, e.At, fmt.Sprintf("server %d cannot restart: %s", e.Server, e.Detail), e.Server)
 		}
 	case sim.TrStart:
 		i := w.Index(e.Server)
 		g := &c.learners[i]
 		g.booted = true
+		if c.replacedDisk(e) {
+			// A restored backup or an edited file may hold lower epochs: the durable history
+			// the epoch invariants follow starts again from this disk.
+			g.maxAcc, g.maxCur = w.Disk(i).AcceptedEpoch, w.Disk(i).CurrentEpoch
+			g.operatorDisk = true
+		}
 		g.maxAcc = max(g.maxAcc, w.Disk(i).AcceptedEpoch)
 		g.maxCur = max(g.maxCur, w.Disk(i).CurrentEpoch)
 		c.attempts[i].active = false
+	case sim.TrPause:
+		c.pausedAt[w.Index(e.Server)] = e.At
+	case sim.TrResume:
+		// A stopped process takes no step: its deadlines move by the time it was stopped.
+		i := w.Index(e.Server)
+		d := e.At - c.pausedAt[i]
+		c.pausedAt[i] = -1
+		if a := &c.attempts[i]; a.active {
+			a.startedAt += d
+			if a.lostSince >= 0 {
+				a.lostSince += d
+			}
+		}
 	case sim.TrCrash:
 		c.attempts[w.Index(e.Server)].active = false
+		c.pausedAt[w.Index(e.Server)] = -1 // SIGKILL ends a stopped process too
 	}
+}
+
+// replacedDisk: the event is a restart from a disk the run put in place (sim.Fault.Disk).
+func (c *Checker) replacedDisk(e *sim.TraceEvent) bool {
+	return e.Fault > 0 && c.spec.Faults[e.Fault-1].Disk != nil
 }
 
 func (c *Checker) conn(id protocol.ConnID) *connGhost {
@@ -277,7 +321,7 @@ func (c *Checker) onState(w *sim.World, e *sim.TraceEvent) {
 	switch e.Zab {
 	case protocol.DISCOVERY:
 		v, _ := w.View(i)
-		*a = attempt{active: true, startedAt: e.At, accAtStart: w.Disk(i).AcceptedEpoch, epoch: -1, lostSince: -1,
+		*a = attempt{active: true, startedAt: e.At, accAtStart: w.Disk(i).AcceptedEpoch, epoch: -1, lostSince: -1, waitStart: -1,
 			summary: protocol.StateSummary{CurrentEpoch: v.CurrentEpoch, LastZxid: v.LastZxid},
 			infoAcc: a.infoAcc[:0], ackEpoch: a.ackEpoch[:0], newLeaderAcks: a.newLeaderAcks[:0]}
 	case protocol.SYNCHRONIZATION:
@@ -299,6 +343,7 @@ func (c *Checker) onPersist(w *sim.World, e *sim.TraceEvent) {
 	i := w.Index(e.Server)
 	d := w.Disk(i)
 	g := &c.learners[i]
+	g.operatorDisk = false
 	if _, _, err := protocol.LoadDataBase(*d); err != nil {
 		c.fail(EpochFileOrder, e.At, fmt.Sprintf("after %s the disk of server %d would not load: %v", e.Write.Kind, e.Server, err), e.Server)
 	}
@@ -360,9 +405,11 @@ func (c *Checker) onNote(w *sim.World, e *sim.TraceEvent) {
 		}
 	}
 	switch n.Kind {
+	case protocol.NoteEpochWait:
+		a.waitStart = e.At
 	case protocol.NoteEpochDecided:
 		c.checkFreshEpoch(e, a)
-		a.epoch = n.Epoch
+		a.epoch, a.waitStart = n.Epoch, -1
 	case protocol.NoteEpochAcked:
 		a.epochAcked = true
 		for _, s := range a.ackEpoch {
@@ -414,6 +461,14 @@ func (c *Checker) onRecv(w *sim.World, e *sim.TraceEvent) {
 	a := &c.attempts[i]
 	lg := &c.learners[i]
 	switch e.Msg.Type {
+	case protocol.NOTIFICATION:
+		// FalseLeaderAbdicates with maxTimeToWaitForEpoch (ZOOKEEPER-3109): a leader still in
+		// its own epoch wait longer than that must quit on a voter's LOOKING notification.
+		if max := c.cfg.MaxTimeToWaitForEpoch; max > 0 && a.active && a.waitStart >= 0 && e.Msg.Vote.State == protocol.LOOKING &&
+			c.cfg.IsParticipant(e.Peer) && e.Peer != e.Server && time.Duration(e.At-a.waitStart) > max {
+			a.quitDue = fmt.Sprintf("leader %d kept waiting for its epoch quorum after voter %d sent LOOKING, %v into the wait (maxTimeToWaitForEpoch %v)",
+				e.Server, e.Peer, time.Duration(e.At-a.waitStart), max)
+		}
 	case protocol.FOLLOWERINFO, protocol.OBSERVERINFO:
 		if a.active && a.epoch < 0 {
 			a.infoAcc = raise(a.infoAcc, e.Msg.Sid, e.Msg.Zxid.Epoch())
@@ -558,7 +613,10 @@ func (c *Checker) AfterStep(w *sim.World) {
 	for i := range c.attempts {
 		a := &c.attempts[i]
 		switch {
-		case !a.active:
+		case a.active && a.quitDue != "":
+			c.fail(FalseLeaderAbdicates, now, a.quitDue, w.ServerAt(i))
+			a.quitDue = ""
+		case !a.active || c.pausedAt[i] >= 0:
 		case !a.broadcast && time.Duration(now-a.startedAt) > activation:
 			c.fail(FalseLeaderAbdicates, now, fmt.Sprintf("leader %d has been activating for %v", w.ServerAt(i), time.Duration(now-a.startedAt)), w.ServerAt(i))
 		case a.broadcast && a.lostSince >= 0 && time.Duration(now-a.lostSince) > abdicate:
@@ -579,7 +637,7 @@ func (c *Checker) supported(w *sim.World, li int, lv protocol.Role) bool {
 		if !up || v.State != protocol.FOLLOWING || v.Leader != lv.Leader || v.Epoch != lv.Epoch {
 			continue
 		}
-		if id := w.ServerAt(j); w.Blocked(id, lv.Leader) || w.Blocked(lv.Leader, id) {
+		if id := w.ServerAt(j); w.Blocked(id, lv.Leader) || w.Blocked(lv.Leader, id) || c.pausedAt[j] >= 0 {
 			continue
 		}
 		n++

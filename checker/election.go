@@ -2,6 +2,7 @@ package checker
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -40,6 +41,9 @@ type electionGhost struct {
 	// them lately: since fedMark, and in the span before it.
 	fedSince, fedLast, fedMark protocol.Time
 	fedBy, fedByBefore         uint64
+	// recvDropped counts the notifications its receive queue discarded since it started
+	// LOOKING; droppedReplies those of them that were FOLLOWING or LEADING votes.
+	recvDropped, droppedReplies int
 }
 
 func (c *Checker) onProposal(w *sim.World, e *sim.TraceEvent) {
@@ -139,6 +143,7 @@ func (c *Checker) onRoleChange(w *sim.World, e *sim.TraceEvent) {
 	case sim.TrStart:
 		g.upSince, g.lookingFrom, g.lastReason = e.At, e.At, "LOOKING since it started"
 		g.fedBy, g.fedByBefore = 0, 0
+		g.recvDropped, g.droppedReplies = 0, 0
 		g.heard = g.heard[:0]
 		g.round, g.hasProposal = 0, false
 	case sim.TrState:
@@ -147,6 +152,7 @@ func (c *Checker) onRoleChange(w *sim.World, e *sim.TraceEvent) {
 			// out-of-election decision sets logicalclock back to the leader's round.
 			g.heard = g.heard[:0]
 			g.hasProposal = false
+			g.recvDropped, g.droppedReplies = 0, 0
 		}
 	case sim.TrNote:
 		if e.Note.Kind == protocol.NoteLearnerLeft || e.Note.Kind == protocol.NoteLeaderShutdown {
@@ -227,7 +233,7 @@ func (c *Checker) judgeJoiners(w *sim.World, end protocol.Time) []Outsider {
 				// voter restarts the poll: LOOKING voters that announce faster than the poll's
 				// minimum interval (refused voters that go LOOKING again at once) starve it.
 				// This is ZooKeeper's behaviour, reported, not a violation (README, Joining).
-				kind, g.lastReason = OutsiderPollStarved, "LOOKING: poll starved by LOOKING notifications from "+string(appendServers(nil, w, g.fedBy|g.fedByBefore))
+				kind, g.lastReason = OutsiderPollStarved, c.starvedReason(w, g, lr)
 			default:
 				kind = OutsiderStuck
 				c.fail(JoinerFollows, end, fmt.Sprintf("voter %d has been LOOKING since %s without deciding while leader %d leads epoch %d", id, g.lookingFrom, lr.Leader, lr.Epoch), id, lr.Leader)
@@ -239,12 +245,42 @@ func (c *Checker) judgeJoiners(w *sim.World, end protocol.Time) []Outsider {
 	return out
 }
 
+// starvedReason names why a starved voter cannot join: the flood that keeps restarting its poll,
+// and why the replies it did get were no help: discarded from its full receive queue (a burst
+// after a pause), or votes for the leader that disagree on peerEpoch (members move it to the
+// new epoch at UPTODATE, spec §4.6), so that no group of them is a quorum.
+func (c *Checker) starvedReason(w *sim.World, g *electionGhost, lr protocol.Role) string {
+	b := []byte("LOOKING: poll starved by a flood of LOOKING notifications from ")
+	b = appendServers(b, w, g.fedBy|g.fedByBefore)
+	b = fmt.Appendf(b, ", each sooner than minNotificationInterval (%v) after the last, so it never times out to send its vote again", c.cfg.Election.MinNotificationInterval)
+	if g.droppedReplies > 0 {
+		b = fmt.Appendf(b, "; %d FOLLOWING/LEADING replies (of %d notifications) were discarded from its full receive queue", g.droppedReplies, g.recvDropped)
+	}
+	var epochs []protocol.Epoch
+	for _, h := range g.heard {
+		if h.v.Leader == lr.Leader && h.v.State != protocol.LOOKING && !slices.Contains(epochs, h.v.PeerEpoch) {
+			epochs = append(epochs, h.v.PeerEpoch)
+		}
+	}
+	if len(epochs) > 1 {
+		slices.Sort(epochs)
+		b = fmt.Appendf(b, "; the FOLLOWING/LEADING votes it heard for leader %d disagree on peerEpoch %v, so no group of them is a quorum", lr.Leader, epochs)
+	}
+	return string(b)
+}
+
 // electionTrace routes the trace events the election checks need.
 func (c *Checker) electionTrace(w *sim.World, e *sim.TraceEvent) {
 	switch e.Kind {
 	case sim.TrRecv:
 		if e.Msg.Type == protocol.NOTIFICATION {
 			c.onNotificationRecv(w, e)
+		}
+	case sim.TrRecvQueueDrop:
+		g := &c.elections[w.Index(e.Server)]
+		g.recvDropped++
+		if e.Msg.Vote.State == protocol.FOLLOWING || e.Msg.Vote.State == protocol.LEADING {
+			g.droppedReplies++
 		}
 	case sim.TrNote:
 		switch e.Note.Kind {
@@ -283,11 +319,13 @@ func (c *Checker) outsideEnsemble(w *sim.World, mask uint64, lr protocol.Role) b
 
 // appendServers appends the ids of the servers whose indexes are set in mask, as "s1,s4".
 func appendServers(b []byte, w *sim.World, mask uint64) []byte {
+	first := true
 	for j := 0; j < w.ServerCount() && j < 64; j++ {
 		if mask&(1<<j) != 0 {
-			if len(b) > 0 {
+			if !first {
 				b = append(b, ',')
 			}
+			first = false
 			b = append(b, 's')
 			b = strconv.AppendInt(b, int64(w.ServerAt(j)), 10)
 		}

@@ -96,7 +96,7 @@ func TestLeaderNotBehindFires(t *testing.T) {
 // ACKEPOCH instead of -1. Reference: invariant 8, spec §6.3 step 4.
 func TestFollowerEpochGateFires(t *testing.T) {
 	spec := scenarios.AssignedCluster(3, 0).Disk(1, 0, 0).Disk(2, 0, 0).Disk(3, 0, 0).
-		CrashPoint(1, 0, protocol.WriteAcceptedEpoch, 1, "after").Restart(1, time.Second).StopWhenStable().Spec("mut-8", 1)
+		CrashPoint(1, 0, protocol.WriteAcceptedEpoch, 1, sim.CrashAfter).Restart(1, time.Second).StopWhenStable().Spec("mut-8", 1)
 	m := &sim.Mutator{Effects: func(id protocol.ServerID, effects []protocol.Effect) []protocol.Effect {
 		for i := range effects {
 			if e := &effects[i]; id == 1 && e.Kind == protocol.EffectSend && e.Msg.Type == protocol.ACKEPOCH && e.Msg.Epoch == -1 {

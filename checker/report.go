@@ -26,6 +26,11 @@ type Report struct {
 	Elections     []Election      `json:"elections"`
 	Outsiders     []Outsider      `json:"outsiders"`
 	Liveness      Liveness        `json:"liveness"`
+	// Stop says why the run ended (sim.Result.Stop): stable, until, quiet, events, ...
+	Stop string `json:"stop"`
+	// Faults says, for each scheduled fault in order, whether it happened and what it did,
+	// or why it could not happen.
+	Faults []FaultRecord `json:"faults"`
 	// Divergence: the run followed recorded decisions and the code asked a different question.
 	Divergence string `json:"divergence,omitempty"`
 	// Decisions are the run's random choices, when recorded.
@@ -97,6 +102,17 @@ type Election struct {
 	At     protocol.Time       `json:"at"`
 }
 
+// FaultRecord is one scheduled fault and what became of it.
+type FaultRecord struct {
+	Kind     string            `json:"kind"`
+	Server   protocol.ServerID `json:"server,omitempty"`
+	At       protocol.Time     `json:"at"`
+	Happened bool              `json:"happened"`
+	// HappenedAt is when it took effect (a crash point fires at its write, not at At).
+	HappenedAt protocol.Time `json:"happenedAt"`
+	Note       string        `json:"note"`
+}
+
 // Refusal is a server that refused to start (spec §2.3).
 type Refusal struct {
 	Server protocol.ServerID `json:"server"`
@@ -159,7 +175,11 @@ func (c *Checker) build(w *sim.World, res sim.Result, liveness Liveness) *Report
 		TraceHash: hashString(res.TraceHash), Established: r.established, Syncs: r.syncs, RoleEnds: r.roleEnds,
 		Truncated: res.Truncated, Divergence: res.Divergence, Refusals: r.refusals, Liveness: liveness, Elections: r.elections, Outsiders: c.outsiders, Knobs: c.cfg.Knobs.Enabled(), Trace: r.trace,
 		ViolationsRaw: c.violations, End: res.End, Hash: res.TraceHash, Probes: res.Probes,
-		Violations: []ViolationJSON{},
+		Violations: []ViolationJSON{}, Stop: res.Stop, Faults: make([]FaultRecord, 0, len(res.Faults)),
+	}
+	for i, o := range res.Faults {
+		f := &c.spec.Faults[i]
+		rep.Faults = append(rep.Faults, FaultRecord{Kind: string(f.Kind), Server: f.Server, At: f.At, Happened: o.Happened, HappenedAt: o.At, Note: o.Note})
 	}
 	if rep.Established == nil {
 		rep.Established = []Establishment{}

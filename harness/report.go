@@ -38,6 +38,20 @@ func WriteReport(w io.Writer, r *checker.Report) {
 		}
 		fmt.Fprintf(w, "role end: %s at %s: %s\n", who, e.At, e.Reason)
 	}
+	for i, f := range r.Faults {
+		what := "happened at " + f.HappenedAt.String()
+		if !f.Happened {
+			what = "DID NOT HAPPEN"
+		}
+		fmt.Fprintf(w, "fault %d: %s", i, f.Kind)
+		if f.Server != 0 {
+			fmt.Fprintf(w, " of %d", f.Server)
+		}
+		fmt.Fprintf(w, " due %s: %s: %s\n", f.At, what, f.Note)
+	}
+	if r.Stop != "" {
+		fmt.Fprintf(w, "run ended: %s\n", r.Stop)
+	}
 	for _, e := range r.Refusals {
 		fmt.Fprintf(w, "refused start: server %d at %s: %s\n", e.Server, e.At, e.Reason)
 	}

@@ -46,6 +46,16 @@ type Config struct {
 	// LeaderSelfRegisterDelay is the fixed part of that gap (0 in ZooKeeper's common case);
 	// scenarios raise it to let learners register before the leader does (ZOOKEEPER-1270).
 	LeaderSelfRegisterDelay time.Duration
+	// LeaderThreadDelay is how long the leader's own thread takes to run again after one of
+	// its waits ends, beyond its place in the order the world draws for the threads woken
+	// together (0: it competes at once). Scenarios raise it to let learners' handlers run
+	// first (Zab1_0Test.testLeaderInElectingFollowers).
+	LeaderThreadDelay time.Duration
+	// MaxTimeToWaitForEpoch is zookeeper.leader.maxTimeToWaitForEpoch (ZOOKEEPER-3109): a
+	// leader still waiting for the epoch quorum that long after its own getEpochToPropose
+	// began quits leading when a voter sends it a LOOKING notification. 0 disables it, as
+	// ZooKeeper's default (-1) does.
+	MaxTimeToWaitForEpoch time.Duration
 
 	// Election chooses roles when a server is LOOKING. Until Fast Leader Election lands, the
 	// only election is Assigned: the run says who leads.
@@ -123,6 +133,9 @@ type Knobs struct {
 	// election must agree on zxid and election round too, so a joiner may never see a
 	// quorum in an ensemble whose members report different rounds.
 	StrictOutOfElectionVoteEquality bool
+	// NoQuitOnDisloyalVoter (ZOOKEEPER-3109): the leader ignores MaxTimeToWaitForEpoch and
+	// waits out initLimit for an epoch quorum a voter has already abandoned.
+	NoQuitOnDisloyalVoter bool
 }
 
 // KnobNames lists the knobs in a fixed order, for flags and run files.
@@ -135,6 +148,7 @@ var KnobNames = []string{
 	"SnapshotBeforeEpochNoMarker",
 	"VoteOrderPrecedenceBug",
 	"StrictOutOfElectionVoteEquality",
+	"NoQuitOnDisloyalVoter",
 }
 
 func (k *Knobs) field(name string) *bool {
@@ -155,6 +169,8 @@ func (k *Knobs) field(name string) *bool {
 		return &k.VoteOrderPrecedenceBug
 	case "StrictOutOfElectionVoteEquality":
 		return &k.StrictOutOfElectionVoteEquality
+	case "NoQuitOnDisloyalVoter":
+		return &k.NoQuitOnDisloyalVoter
 	}
 	return nil
 }
@@ -179,6 +195,23 @@ func (k Knobs) Enabled() []string {
 	}
 	return on
 }
+
+// Limits on a configuration, so that a typo is a clear error rather than an overflow of
+// virtual time or a run that exhausts memory.
+const (
+	// MaxServers bounds the ensemble (the world keeps per-pair state).
+	MaxServers = 64
+	// MaxServerID: ZooKeeper's admin guide asks for a myid between 1 and 255.
+	MaxServerID = 255
+	// MaxLimitTicks and MaxLimitTime bound initLimit, syncLimit and
+	// connectToLearnerMasterLimit, in ticks and as a duration.
+	MaxLimitTicks = 100_000
+	MaxLimitTime  = 24 * time.Hour
+	// MaxDelay bounds tickTime and every configured delay or interval.
+	MaxDelay = time.Hour
+	// MaxCommitLogCount bounds the leader's in-memory committed log.
+	MaxCommitLogCount = 1_000_000
+)
 
 // DefaultConfig returns ZooKeeper's sample configuration (tickTime 2000 ms, initLimit 10,
 // syncLimit 5) for the given voters and observers, with Fast Leader Election and its timers.
@@ -217,9 +250,13 @@ func (c *Config) Validate() error {
 	}
 	seen := map[ServerID]bool{}
 	voters := 0
+	if len(c.Servers) > MaxServers {
+		errs = append(errs, fmt.Errorf("%d servers configured; the limit is %d", len(c.Servers), MaxServers))
+	}
 	for _, s := range c.Servers {
-		if s.ID < 0 {
-			errs = append(errs, fmt.Errorf("server id %d is negative", s.ID))
+		if s.ID < 1 || s.ID > MaxServerID {
+			// ZooKeeper's admin guide: the myid is "a unique number between 1 and 255".
+			errs = append(errs, fmt.Errorf("server id %d is outside [1, %d]", s.ID, MaxServerID))
 		}
 		if seen[s.ID] {
 			errs = append(errs, fmt.Errorf("duplicate server id %d", s.ID))
@@ -241,10 +278,37 @@ func (c *Config) Validate() error {
 	if c.SyncLimit <= 0 {
 		errs = append(errs, fmt.Errorf("syncLimit must be at least 1 tick, got %d", c.SyncLimit))
 	}
+	for _, l := range [...]struct {
+		name  string
+		ticks int
+	}{{"initLimit", c.InitLimit}, {"syncLimit", c.SyncLimit}, {"connectToLearnerMasterLimit", c.ConnectToLearnerMasterLimit}} {
+		if c.TickTime > 0 && l.ticks > 0 && (l.ticks > MaxLimitTicks || time.Duration(l.ticks)*c.TickTime > MaxLimitTime) {
+			errs = append(errs, fmt.Errorf("%s %d ticks of %v is above the limit (%d ticks, %v)", l.name, l.ticks, c.TickTime, MaxLimitTicks, MaxLimitTime))
+		}
+	}
+	if c.TickTime > MaxDelay {
+		errs = append(errs, fmt.Errorf("tickTime %v is above the limit of %v", c.TickTime, MaxDelay))
+	}
+	for _, d := range [...]struct {
+		name string
+		v    time.Duration
+	}{{"leaderConnectDelayDuringRetry", c.LeaderConnectDelayDuringRetry}, {"observerElectionDelay", c.ObserverElectionDelay},
+		{"leaderSelfRegisterJitter", c.LeaderSelfRegisterJitter}, {"leaderSelfRegisterDelay", c.LeaderSelfRegisterDelay},
+		{"leaderThreadDelay", c.LeaderThreadDelay}, {"maxTimeToWaitForEpoch", c.MaxTimeToWaitForEpoch},
+		{"election.delay", c.Election.Delay}, {"election.finalizeWait", c.Election.FinalizeWait},
+		{"election.minNotificationInterval", c.Election.MinNotificationInterval}, {"election.maxNotificationInterval", c.Election.MaxNotificationInterval}} {
+		if d.v > MaxDelay {
+			errs = append(errs, fmt.Errorf("%s %v is above the limit of %v", d.name, d.v, MaxDelay))
+		}
+	}
+	if c.CommitLogCount > MaxCommitLogCount {
+		errs = append(errs, fmt.Errorf("commitLogCount %d is above the limit of %d", c.CommitLogCount, MaxCommitLogCount))
+	}
 	if c.ConnectToLearnerMasterLimit < 0 {
 		errs = append(errs, fmt.Errorf("connectToLearnerMasterLimit must not be negative, got %d", c.ConnectToLearnerMasterLimit))
 	}
-	if c.LeaderConnectDelayDuringRetry < 0 || c.ObserverElectionDelay < 0 || c.LeaderSelfRegisterJitter < 0 || c.LeaderSelfRegisterDelay < 0 || c.Election.Delay < 0 {
+	if c.LeaderConnectDelayDuringRetry < 0 || c.ObserverElectionDelay < 0 || c.LeaderSelfRegisterJitter < 0 || c.LeaderSelfRegisterDelay < 0 ||
+		c.LeaderThreadDelay < 0 || c.MaxTimeToWaitForEpoch < 0 || c.Election.Delay < 0 {
 		errs = append(errs, errors.New("delays must not be negative"))
 	}
 	if c.CommitLogCount < 1 {

@@ -97,21 +97,31 @@ type DiskWrite struct {
 
 // AppendText appends a short description of the write.
 func (w DiskWrite) AppendText(b []byte) []byte {
-	b = append(b, w.Kind.String()...)
+	e := Enc{Buf: b}
+	w.Encode(&e)
+	return e.Buf
+}
+
+// Encode writes the write as a trace shows it (see Enc). Prev, the in-memory value an epoch
+// write replaces, is the peer's bookkeeping for a failed write and is not shown.
+func (w *DiskWrite) Encode(e *Enc) {
+	e.Enum(int(w.Kind), w.Kind.String())
 	switch w.Kind {
 	case WriteAcceptedEpoch, WriteCurrentEpoch:
-		b = append(b, ":="...)
-		b = strconv.AppendInt(b, int64(w.Epoch), 10)
-	case WriteSnapshot, WriteTruncate:
-		b = append(b, '@')
-		b = append(b, w.Zxid.String()...)
+		e.Lit(":=")
+		e.Int(int64(w.Epoch))
+	case WriteSnapshot:
+		e.Byte('@')
+		e.Zxid(w.Zxid)
+		e.Lit(" txns=")
+		e.History(w.Txns)
+	case WriteTruncate:
+		e.Byte('@')
+		e.Zxid(w.Zxid)
 	case WriteTxns:
-		b = append(b, '+')
-		b = strconv.AppendInt(b, int64(len(w.Txns)), 10)
-		b = append(b, '@')
-		b = append(b, lastZxid(w.Txns).String()...)
+		e.Byte('+')
+		e.History(w.Txns)
 	}
-	return b
 }
 
 // Apply performs a completed write.
@@ -123,12 +133,17 @@ func (d *Disk) Apply(w DiskWrite) {
 		d.CurrentEpoch = w.Epoch
 		d.CurrentEpochTmp = -1 // the rename consumed the temp file
 	case WriteSnapshot:
+		if !isPrefix(d.Txns, w.Txns) {
+			// A history from elsewhere (a SNAP from the leader): the txn log files hold
+			// none of it, so the log starts after the snapshot.
+			d.LogStart = w.Zxid + 1
+		}
 		d.Txns = w.Txns
 		d.SnapshotZxid = w.Zxid
 	case WriteTxns:
 		d.Txns = appendCopy(d.Txns, w.Txns...)
 	case WriteTruncate:
-		d.Txns = truncateTo(d.Txns, w.Zxid)
+		d.Txns = d.Txns[:d.truncatedLen(w.Zxid)]
 		d.SnapshotZxid = min(d.SnapshotZxid, lastZxid(d.Txns))
 	case WriteUpdatingEpochMarker:
 		d.UpdatingEpoch = true
@@ -153,13 +168,43 @@ func appendCopy(s []Zxid, extra ...Zxid) []Zxid {
 	return append(out, extra...)
 }
 
-// truncateTo returns the prefix of txns with zxid <= z (a re-slice; nothing is modified).
-func truncateTo(txns []Zxid, z Zxid) []Zxid {
-	n := len(txns)
-	for n > 0 && txns[n-1] > z {
-		n--
+// CanTruncate reports whether FileTxnLog.truncate(z) finds a log file to cut: it fails with
+// "No log files found to truncate!" when the txn log holds no txn at or above z (no log files
+// at all, as after a restore from a snapshot, or only older txns). LearnerTest.truncFailTest.
+func (d *Disk) CanTruncate(z Zxid) bool {
+	for i := len(d.Txns) - 1; i >= 0 && d.inLog(d.Txns[i]); i-- {
+		if d.Txns[i] >= z {
+			return true
+		}
 	}
-	return txns[:n:n]
+	return false
+}
+
+// inLog: the txn is in the txn log files, not only in the snapshot.
+func (d *Disk) inLog(z Zxid) bool { return z >= d.LogStart }
+
+// truncatedLen is how many txns FileTxnLog.truncate(z) keeps: everything up to and including
+// the first logged txn at or above z (the file is cut after the txn its iterator stops at), so
+// when z itself is not in the log one txn above it survives (FileTxnLog.java:481-501).
+func (d *Disk) truncatedLen(z Zxid) int {
+	for i, t := range d.Txns {
+		if t >= z && d.inLog(t) {
+			return i + 1
+		}
+	}
+	return len(d.Txns)
+}
+
+func isPrefix(prefix, s []Zxid) bool {
+	if len(prefix) > len(s) {
+		return false
+	}
+	for i := range prefix {
+		if prefix[i] != s[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // LoadError is a refusal to start (spec §2.3): the process does not run.

@@ -198,7 +198,11 @@ func TestDiskApply(t *testing.T) {
 			func(d *protocol.Disk) {
 				d.Txns = []protocol.Zxid{diskZ(1, 1), diskZ(3, 1)}
 				d.SnapshotZxid = diskZ(3, 0)
+				d.LogStart = diskZ(3, 0) + 1 // the log files hold none of a history from elsewhere
 			}},
+		{"leader's own snapshot keeps the log", protocol.DiskWrite{Kind: protocol.WriteSnapshot, Zxid: diskZ(2, 1),
+			Txns: []protocol.Zxid{diskZ(1, 1), diskZ(1, 2), diskZ(1, 3), diskZ(2, 1)}},
+			func(d *protocol.Disk) { d.SnapshotZxid = diskZ(2, 1) }},
 		{"txnlog appends", protocol.DiskWrite{Kind: protocol.WriteTxns, Txns: []protocol.Zxid{diskZ(2, 2), diskZ(2, 3)}},
 			func(d *protocol.Disk) { d.Txns = append(slices.Clone(d.Txns), diskZ(2, 2), diskZ(2, 3)) }},
 		{"truncate below the snapshot", protocol.DiskWrite{Kind: protocol.WriteTruncate, Zxid: diskZ(1, 2)},
@@ -208,8 +212,10 @@ func TestDiskApply(t *testing.T) {
 			}},
 		{"truncate above the snapshot", protocol.DiskWrite{Kind: protocol.WriteTruncate, Zxid: diskZ(1, 3)},
 			func(d *protocol.Disk) { d.Txns = []protocol.Zxid{diskZ(1, 1), diskZ(1, 2), diskZ(1, 3)} }},
-		{"truncate to nothing", protocol.DiskWrite{Kind: protocol.WriteTruncate, Zxid: 0},
-			func(d *protocol.Disk) { d.Txns = []protocol.Zxid{}; d.SnapshotZxid = 0 }},
+		// FileTxnLog.truncate cuts the file after the first txn at or above the target, so a
+		// target below every logged txn keeps the first one.
+		{"truncate below the first txn keeps it", protocol.DiskWrite{Kind: protocol.WriteTruncate, Zxid: 0},
+			func(d *protocol.Disk) { d.Txns = []protocol.Zxid{diskZ(1, 1)}; d.SnapshotZxid = diskZ(1, 1) }},
 		{"updatingEpoch marker", protocol.DiskWrite{Kind: protocol.WriteUpdatingEpochMarker},
 			func(d *protocol.Disk) { d.UpdatingEpoch = true }},
 		{"clear updatingEpoch marker", protocol.DiskWrite{Kind: protocol.WriteClearUpdatingEpochMarker},
@@ -337,4 +343,20 @@ func TestWriteKindNames(t *testing.T) {
 	_, ok := protocol.ParseWriteKind("nope")
 	assert.False(t, ok)
 	assert.Equal(t, "WriteKind(0)", protocol.WriteKind(0).String())
+}
+
+// TestCanTruncate is FileTxnLog.truncate's refusal: "No log files found to truncate!" when the
+// txn log holds no txn at or above the target: a fresh disk, a history that came only from a
+// SNAP, or a log whose txns are all older.
+// Reference: LearnerTest.truncFailTest; FileTxnLog.java:481-501.
+func TestCanTruncate(t *testing.T) {
+	fresh := protocol.NewDisk()
+	assert.False(t, fresh.CanTruncate(0), "a fresh disk has no log file")
+	d := diskWith(1, 1, diskZ(1, 1), diskZ(1, 2))
+	assert.True(t, d.CanTruncate(diskZ(1, 1)))
+	assert.True(t, d.CanTruncate(diskZ(1, 2)))
+	assert.False(t, d.CanTruncate(diskZ(1, 3)), "every logged txn is below the target")
+	snap := d
+	snap.Apply(protocol.DiskWrite{Kind: protocol.WriteSnapshot, Zxid: diskZ(2, 0), Txns: []protocol.Zxid{diskZ(1, 1), diskZ(1, 3)}})
+	assert.False(t, snap.CanTruncate(diskZ(1, 1)), "a history that came from a SNAP is in no log file")
 }

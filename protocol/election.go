@@ -39,7 +39,7 @@ func (p *QuorumPeer) stepLooking(in Input, out []Effect) []Effect {
 		case t.Kind == TimerElection && p.cfg.Election.Assigned && t.Gen == p.electionGen:
 			return p.decide(in.Now, p.cfg.Election.LeaderAt(in.Now), out)
 		case t.Kind == TimerElection && p.fle.running && t.Gen == p.fle.pollGen:
-			return p.pollTimerFired(in.Now, out)
+			return p.pollTimerFired(in.Now, in.HaveDelivered, out)
 		case t.Kind == TimerFLEFinalize && p.fle.running && t.Gen == p.fle.finalizeGen:
 			return p.finalizeTimerFired(in.Now, out)
 		case t.Kind == TimerObserverPause && t.Gen == p.electionGen && !p.fle.running:

@@ -172,7 +172,7 @@ func (p *QuorumPeer) armFinalize(now Time, out []Effect) []Effect {
 }
 
 // pollTimerFired: the poll wait really expired, or re-arm for what is left of it.
-func (p *QuorumPeer) pollTimerFired(now Time, out []Effect) []Effect {
+func (p *QuorumPeer) pollTimerFired(now Time, haveDelivered bool, out []Effect) []Effect {
 	f := &p.fle
 	f.pollArmed = false
 	if f.finalizing {
@@ -183,7 +183,7 @@ func (p *QuorumPeer) pollTimerFired(now Time, out []Effect) []Effect {
 		f.pollGen, out = p.newTimer(TimerElection, 0, time.Duration(f.pollDeadline-now), 0, out)
 		return out
 	}
-	return p.flePollExpired(now, out)
+	return p.flePollExpired(now, haveDelivered, out)
 }
 
 // finalizeTimerFired: the finalize wait passed with nothing better, or re-arm for the rest.
@@ -228,8 +228,14 @@ func (p *QuorumPeer) receiveNotification(now Time, from ServerID, n Vote, out []
 		return p.notify(from, Vote{Leader: cur.Leader, Zxid: cur.Zxid, ElectionEpoch: p.fle.logicalclock, PeerEpoch: cur.PeerEpoch, State: p.state}, out)
 	}
 	if p.state != LOOKING {
-		if n.State == LOOKING {
-			return p.notify(from, Vote{Leader: cur.Leader, Zxid: cur.Zxid, ElectionEpoch: cur.ElectionEpoch, PeerEpoch: cur.PeerEpoch, State: p.state}, out)
+		if n.State != LOOKING {
+			return out
+		}
+		// The reply carries the state of now; a leader that quits on this notification
+		// (reportLookingSid) goes LOOKING after it, on its own thread.
+		out = p.notify(from, Vote{Leader: cur.Leader, Zxid: cur.Zxid, ElectionEpoch: cur.ElectionEpoch, PeerEpoch: cur.PeerEpoch, State: p.state}, out)
+		if p.state == LEADING {
+			out = p.reportLookingSid(now, from, out)
 		}
 		return out
 	}
@@ -349,11 +355,16 @@ func (p *QuorumPeer) fleDecide(now Time, v Vote, supporters []ServerID, how stri
 	return p.decide(now, v.Leader, out)
 }
 
-// flePollExpired: no notification within notTimeout. Every send queue here is empty once the
-// world has the message (haveDelivered), so the proposal is sent again; the timeout doubles.
-func (p *QuorumPeer) flePollExpired(now Time, out []Effect) []Effect {
+// flePollExpired: no notification within notTimeout. If some election send queue is empty
+// (haveDelivered) the proposal is sent again, else connectAll dials every peer with a queued
+// message; the timeout doubles either way (spec §4.5).
+func (p *QuorumPeer) flePollExpired(now Time, haveDelivered bool, out []Effect) []Effect {
 	f := &p.fle
-	out = p.sendNotifications(out)
+	if haveDelivered {
+		out = p.sendNotifications(out)
+	} else {
+		out = append(out, Effect{Kind: EffectConnectAll})
+	}
 	f.notTimeout = min(2*f.notTimeout, p.cfg.Election.MaxNotificationInterval)
 	return p.armPoll(now, out)
 }

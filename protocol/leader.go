@@ -64,6 +64,10 @@ type learnerHandler struct {
 	tickOfNextAckDeadline int
 	sendingThreadStarted  bool
 	syncMode              SyncMode
+	// woken: the wait this handler was in is over and its thread waits for the world to run
+	// it (EffectWake); wakeGen names that wake.
+	woken   bool
+	wakeGen uint32
 }
 
 // leaderState is Leader.java's shared state plus the leader thread's own position.
@@ -84,17 +88,24 @@ type leaderState struct {
 	tickSkip            bool
 	handlers            []learnerHandler
 	scratch             []ServerID
+	// woken: the leader's own wait is over and its thread waits to be run (EffectWake).
+	woken   bool
+	wakeGen uint32
+	// timeStartWaitForEpoch is when the leader's own getEpochToPropose began to wait (-1:
+	// it has not), for maxTimeToWaitForEpoch (ZOOKEEPER-3109).
+	timeStartWaitForEpoch Time
 }
 
 // reset clears the leader state but keeps its slices' storage for the next term.
 func (l *leaderState) reset() {
 	*l = leaderState{
-		epoch:               -1,
-		connectingFollowers: l.connectingFollowers[:0],
-		electingFollowers:   l.electingFollowers[:0],
-		newLeaderAcks:       l.newLeaderAcks[:0],
-		handlers:            l.handlers[:0],
-		scratch:             l.scratch[:0],
+		epoch:                 -1,
+		timeStartWaitForEpoch: -1,
+		connectingFollowers:   l.connectingFollowers[:0],
+		electingFollowers:     l.electingFollowers[:0],
+		newLeaderAcks:         l.newLeaderAcks[:0],
+		handlers:              l.handlers[:0],
+		scratch:               l.scratch[:0],
 	}
 }
 
@@ -142,7 +153,7 @@ func (p *QuorumPeer) stepLeading(in Input, out []Effect) []Effect {
 				out = p.leaderGetEpochToPropose(in.Now, out)
 			}
 		case TimerLeaderWait:
-			if in.Timer.Gen == l.waitGen {
+			if in.Timer.Gen == l.waitGen && !l.woken {
 				out = p.leaderWaitExpired(in.Now, out)
 			}
 		case TimerLeaderTick:
@@ -154,6 +165,8 @@ func (p *QuorumPeer) stepLeading(in Input, out []Effect) []Effect {
 				out = p.handlerTimerExpired(in.Now, h, out)
 			}
 		}
+	case InputResume:
+		out = p.resumeThread(in.Now, in.Timer, out)
 	case InputAccepted:
 		out = p.acceptLearner(in, out)
 	case InputMessage:
@@ -216,12 +229,14 @@ func (p *QuorumPeer) handlerRead(now Time, h *learnerHandler, m Message, out []E
 		if !l.waitingForNewEpoch {
 			out = probe(out, ProbeLateJoiner)
 		}
-		p.getEpochToPropose(h.sid, h.lastAcceptedEpoch, &out)
-		h.state = hAwaitEpoch
-		out = p.leaderAdvance(now, out)
-		if h.state == hAwaitEpoch {
-			out = p.handlerArm(h, p.cfg.InitLimitTime(), out)
+		if !l.waitingForNewEpoch {
+			return p.sendLeaderInfo(h, out) // the epoch is decided: no wait
 		}
+		h.state = hAwaitEpoch
+		if p.getEpochToPropose(h.sid, h.lastAcceptedEpoch, &out) {
+			return p.wakeWaiters(out)
+		}
+		out = p.handlerArm(h, p.cfg.InitLimitTime(), out)
 	case hAwaitAckEpoch:
 		if m.Type != ACKEPOCH {
 			return p.endHandler(h, "Next packet was supposed to be an ACKEPOCH, but received packet: "+m.Type.String(), out)
@@ -244,12 +259,12 @@ func (p *QuorumPeer) handlerRead(now Time, h *learnerHandler, m Message, out []E
 
 // getEpochToPropose is Leader.getEpochToPropose (spec §5.3), minus the wait: every caller
 // raises the epoch, only voters join connectingFollowers, and the decision needs a quorum that
-// includes the leader. The caller then waits (a state plus its own deadline) until
-// leaderAdvance releases it.
-func (p *QuorumPeer) getEpochToPropose(sid ServerID, lastAcceptedEpoch Epoch, out *[]Effect) {
+// includes the leader. It reports whether this call decided the epoch; otherwise the caller
+// waits (a state plus its own deadline) until a later call decides it and wakes the waiters.
+func (p *QuorumPeer) getEpochToPropose(sid ServerID, lastAcceptedEpoch Epoch, out *[]Effect) bool {
 	l := &p.lead
 	if !l.waitingForNewEpoch {
-		return
+		return false
 	}
 	if lastAcceptedEpoch >= l.epoch {
 		l.epoch = lastAcceptedEpoch + 1
@@ -263,16 +278,16 @@ func (p *QuorumPeer) getEpochToPropose(sid ServerID, lastAcceptedEpoch Epoch, ou
 		// acceptedEpoch is durable before anyone is released, so before any LEADERINFO.
 		*out = p.persistEpoch(WriteAcceptedEpoch, l.epoch, *out)
 		*out = note(*out, Note{Kind: NoteEpochDecided, Epoch: l.epoch, Sids: slices.Clone(l.connectingFollowers)})
+		return true
 	}
+	return false
 }
 
 // waitForEpochAck is Leader.waitForEpochAck (spec §5.5) minus the wait. It returns an error
-// message when the learner is ahead of the leader.
+// message when the learner is ahead of the leader; the caller checks electionFinished to see
+// whether its call ended the election.
 func (p *QuorumPeer) waitForEpochAck(sid ServerID, ss StateSummary, out *[]Effect) string {
 	l := &p.lead
-	if l.electionFinished {
-		return ""
-	}
 	if ss.CurrentEpoch != -1 {
 		if ss.IsMoreRecentThan(l.leaderStateSummary) {
 			return fmt.Sprintf("Follower is ahead of the leader, leader summary: %d (current epoch), %s (last zxid)",
@@ -294,9 +309,6 @@ func (p *QuorumPeer) waitForEpochAck(sid ServerID, ss StateSummary, out *[]Effec
 // only logs before letting the handler go on.
 func (p *QuorumPeer) waitForNewLeaderAck(sid ServerID, zxid Zxid, out *[]Effect) bool {
 	l := &p.lead
-	if l.quorumFormed {
-		return true
-	}
 	if zxid != MakeZxid(l.epoch, 0) {
 		return false
 	}
@@ -311,68 +323,98 @@ func (p *QuorumPeer) waitForNewLeaderAck(sid ServerID, zxid Zxid, out *[]Effect)
 }
 
 func (p *QuorumPeer) handlerWaitForEpochAck(now Time, h *learnerHandler, out []Effect) []Effect {
+	l := &p.lead
 	if h.ss.CurrentEpoch == -1 {
 		out = probe(out, ProbeAckEpochMinusOne)
+	}
+	if l.electionFinished {
+		return p.syncFollower(h, out) // a late joiner: no wait, and no "ahead" check
 	}
 	if msg := p.waitForEpochAck(h.sid, h.ss, &out); msg != "" {
 		out = probe(out, ProbeFollowerAhead)
 		return p.endHandler(h, msg, out)
 	}
 	h.state = hAwaitEpochAckQuorum
-	out = p.leaderAdvance(now, out)
-	if h.state == hAwaitEpochAckQuorum {
-		out = p.handlerArm(h, p.cfg.InitLimitTime(), out)
+	if l.electionFinished {
+		return p.wakeWaiters(out)
 	}
-	return out
+	return p.handlerArm(h, p.cfg.InitLimitTime(), out)
 }
 
 func (p *QuorumPeer) handlerWaitForNewLeaderAck(now Time, h *learnerHandler, zxid Zxid, out []Effect) []Effect {
+	l := &p.lead
+	if l.quorumFormed {
+		return p.handlerWaitForStartup(h, out)
+	}
 	if !p.waitForNewLeaderAck(h.sid, zxid, &out) {
 		// "NEWLEADER ACK from sid: X is from a different epoch": logged; the handler goes on.
 		return p.handlerWaitForStartup(h, out)
 	}
 	h.state = hAwaitNewLeaderQuorum
-	out = p.leaderAdvance(now, out)
-	if h.state == hAwaitNewLeaderQuorum {
-		out = p.handlerArm(h, p.cfg.InitLimitTime(), out)
+	if l.quorumFormed {
+		return p.wakeWaiters(out)
+	}
+	return p.handlerArm(h, p.cfg.InitLimitTime(), out)
+}
+
+// wakeWaiters is the notifyAll of Leader's three waits and of ZooKeeperServer.startup (which
+// releases waitForStartup): every thread whose wait is over, the one whose call ended it
+// included, is woken. ZooKeeper runs them in any order, so the world decides (EffectWake); the
+// leader's own thread first is one of the orders (spec §2.4 step 4 MARK: then currentEpoch is
+// durable before any NEWLEADER leaves; in the others a handler may send NEWLEADER first, as it
+// may in ZooKeeper, Leader.java:711 against LearnerHandler.java:601-606).
+func (p *QuorumPeer) wakeWaiters(out []Effect) []Effect {
+	l := &p.lead
+	over := l.phase == lpAwaitEpoch && !l.waitingForNewEpoch || l.phase == lpAwaitEpochAck && l.electionFinished ||
+		l.phase == lpAwaitNewLeaderAck && l.quorumFormed
+	if over && !l.woken {
+		l.woken = true
+		l.wakeGen++
+		out = append(out, Effect{Kind: EffectWake, Timer: TimerID{Kind: TimerThread, Gen: l.wakeGen}, After: p.cfg.LeaderThreadDelay})
+	}
+	for i := range l.handlers {
+		h := &l.handlers[i]
+		over := h.state == hAwaitEpoch && !l.waitingForNewEpoch || h.state == hAwaitEpochAckQuorum && l.electionFinished ||
+			h.state == hAwaitNewLeaderQuorum && l.quorumFormed || h.state == hAwaitStartup && l.zkRunning
+		if over && !h.woken {
+			h.woken, h.timer = true, 0 // its deadline no longer applies
+			h.wakeGen++
+			out = append(out, Effect{Kind: EffectWake, Timer: TimerID{Kind: TimerThread, Conn: h.conn, Gen: h.wakeGen}})
+		}
 	}
 	return out
 }
 
-// leaderAdvance releases every waiter whose wait is over: first the leader's own thread, then
-// each handler in accept order. Releasing the leader first is how the model fixes the Java race
-// of spec §2.4 step 4: currentEpoch is durable before any NEWLEADER leaves.
-func (p *QuorumPeer) leaderAdvance(now Time, out []Effect) []Effect {
+// resumeThread runs a woken thread's next step.
+func (p *QuorumPeer) resumeThread(now Time, t TimerID, out []Effect) []Effect {
 	l := &p.lead
-	for progress := true; progress && p.state == LEADING; {
-		progress = false
-		switch {
-		case l.phase == lpAwaitEpoch && !l.waitingForNewEpoch:
-			out = p.leaderWaitForEpochAck(now, out)
-			progress = true
-		case l.phase == lpAwaitEpochAck && l.electionFinished:
-			out = p.leaderSync(now, out)
-			progress = true
-		case l.phase == lpAwaitNewLeaderAck && l.quorumFormed:
-			out = p.startZkServer(now, out)
-			progress = true
+	if t.Conn == 0 {
+		if !l.woken || t.Gen != l.wakeGen {
+			return out
 		}
-	}
-	if p.state != LEADING {
+		l.woken = false
+		switch l.phase {
+		case lpAwaitEpoch:
+			return p.leaderWaitForEpochAck(now, out)
+		case lpAwaitEpochAck:
+			return p.leaderSync(now, out)
+		case lpAwaitNewLeaderAck:
+			return p.startZkServer(now, out)
+		}
 		return out
 	}
-	for i := range l.handlers {
-		h := &l.handlers[i]
-		switch {
-		case h.state == hAwaitEpoch && !l.waitingForNewEpoch:
-			out = p.sendLeaderInfo(h, out)
-		case h.state == hAwaitEpochAckQuorum && l.electionFinished:
-			out = p.syncFollower(h, out)
-		case h.state == hAwaitNewLeaderQuorum && l.quorumFormed:
-			out = p.handlerWaitForStartup(h, out)
-		case h.state == hAwaitStartup && l.zkRunning:
-			out = p.handlerWaitForStartup(h, out)
-		}
+	h := l.handler(t.Conn)
+	if h == nil || !h.woken || t.Gen != h.wakeGen {
+		return out
+	}
+	h.woken = false
+	switch h.state {
+	case hAwaitEpoch:
+		return p.sendLeaderInfo(h, out)
+	case hAwaitEpochAckQuorum:
+		return p.syncFollower(h, out)
+	case hAwaitNewLeaderQuorum, hAwaitStartup:
+		return p.handlerWaitForStartup(h, out)
 	}
 	return out
 }
@@ -457,11 +499,16 @@ func (p *QuorumPeer) endHandler(h *learnerHandler, reason string, out []Effect) 
 func (p *QuorumPeer) leaderGetEpochToPropose(now Time, out []Effect) []Effect {
 	l := &p.lead
 	l.phase = lpAwaitEpoch
-	p.getEpochToPropose(p.id, p.acceptedEpoch, &out)
-	if l.waitingForNewEpoch {
-		l.waitGen, out = p.newTimer(TimerLeaderWait, 0, p.cfg.InitLimitTime(), 0, out)
+	if !l.waitingForNewEpoch {
+		return p.leaderWaitForEpochAck(now, out) // decided without it (EpochQuorumIgnoresLeader)
 	}
-	return p.leaderAdvance(now, out)
+	if p.getEpochToPropose(p.id, p.acceptedEpoch, &out) {
+		return p.wakeWaiters(out)
+	}
+	l.timeStartWaitForEpoch = now
+	out = note(out, Note{Kind: NoteEpochWait, Epoch: l.epoch})
+	l.waitGen, out = p.newTimer(TimerLeaderWait, 0, p.cfg.InitLimitTime(), 0, out)
+	return out
 }
 
 // leaderWaitForEpochAck is lead() step 6: the leader's own waitForEpochAck.
@@ -469,28 +516,34 @@ func (p *QuorumPeer) leaderWaitForEpochAck(now Time, out []Effect) []Effect {
 	l := &p.lead
 	l.phase = lpAwaitEpochAck
 	p.waitForEpochAck(p.id, l.leaderStateSummary, &out)
-	if !l.electionFinished {
-		l.waitGen, out = p.newTimer(TimerLeaderWait, 0, p.cfg.InitLimitTime(), 0, out)
+	if l.electionFinished {
+		return p.wakeWaiters(out)
 	}
+	l.waitGen, out = p.newTimer(TimerLeaderWait, 0, p.cfg.InitLimitTime(), 0, out)
 	return out
 }
 
 // leaderSync is lead() steps 7-8: write currentEpoch, SYNCHRONIZATION, count its own
-// NEWLEADER ack.
+// NEWLEADER ack. The NEWLEADER quorum does not need the leader, so it may be formed already.
 func (p *QuorumPeer) leaderSync(now Time, out []Effect) []Effect {
 	l := &p.lead
 	out = p.persistEpoch(WriteCurrentEpoch, l.epoch, out)
 	out = p.setZab(SYNCHRONIZATION, out)
 	l.phase = lpAwaitNewLeaderAck
-	p.waitForNewLeaderAck(p.id, MakeZxid(l.epoch, 0), &out)
-	if !l.quorumFormed {
-		l.waitGen, out = p.newTimer(TimerLeaderWait, 0, p.cfg.InitLimitTime(), 0, out)
+	if l.quorumFormed {
+		return p.startZkServer(now, out)
 	}
+	p.waitForNewLeaderAck(p.id, MakeZxid(l.epoch, 0), &out)
+	if l.quorumFormed {
+		return p.wakeWaiters(out)
+	}
+	l.waitGen, out = p.newTimer(TimerLeaderWait, 0, p.cfg.InitLimitTime(), 0, out)
 	return out
 }
 
 // startZkServer is spec §5.8: lastProcessedZxid := e<<32 in memory, the vote's peerEpoch := e,
-// BROADCAST, and the tick loop.
+// BROADCAST, and the tick loop. zk.startup() ends with notifyAll, which releases the handlers
+// in waitForStartup.
 func (p *QuorumPeer) startZkServer(now Time, out []Effect) []Effect {
 	l := &p.lead
 	l.phase = lpBroadcast
@@ -499,7 +552,24 @@ func (p *QuorumPeer) startZkServer(now Time, out []Effect) []Effect {
 	p.vote.PeerEpoch = l.epoch // updateElectionVote
 	out = p.setZab(BROADCAST, out)
 	l.tickGen, out = p.newTimer(TimerLeaderTick, 0, p.cfg.TickTime/2, 0, out)
-	return out
+	return p.wakeWaiters(out)
+}
+
+// reportLookingSid is Leader.reportLookingSid (ZOOKEEPER-3109), called by WorkerReceiver for a
+// LOOKING notification from a voter: a leader whose own getEpochToPropose has waited longer
+// than maxTimeToWaitForEpoch quits (quitLeading), and every waiter of getEpochToPropose, the
+// leader's thread included, throws "Timeout while waiting for epoch from quorum". The vote
+// set's hasSid is true for any voting member (SyncedLearnerTracker.hasSid), not only for the
+// servers that elected this leader.
+func (p *QuorumPeer) reportLookingSid(now Time, sid ServerID, out []Effect) []Effect {
+	l := &p.lead
+	max := p.cfg.MaxTimeToWaitForEpoch
+	if max <= 0 || p.cfg.Knobs.NoQuitOnDisloyalVoter || l.timeStartWaitForEpoch < 0 || !l.waitingForNewEpoch || l.woken ||
+		!p.cfg.IsParticipant(sid) || time.Duration(now-l.timeStartWaitForEpoch) <= max {
+		return out
+	}
+	out = probe(out, ProbeQuitLeading)
+	return p.leaderShutdown(now, fmt.Sprintf("Forcing shutdown: Timeout while waiting for epoch from quorum (Quit leading due to voter changed mind: %d is LOOKING)", sid), out)
 }
 
 // leaderWaitExpired: the leader's own deadline in its current wait passed (spec §7).

@@ -223,8 +223,10 @@ func (p *QuorumPeer) receiveSyncStart(now Time, m Message, out []Effect) []Effec
 		l.snapshotNeeded = true
 	case TRUNCPKT:
 		l.mode = TRUNC
-		if m.Zxid < p.disk.LogStart-1 && m.Zxid < p.disk.SnapshotZxid {
-			return p.exit("Not able to truncate the log "+m.Zxid.String(), out)
+		if !p.disk.CanTruncate(m.Zxid) {
+			// FileTxnLog.truncate: "No log files found to truncate!"; Learner exits with
+			// QUORUM_PACKET_ERROR (LearnerTest.truncFailTest).
+			return p.exit("Not able to truncate the log "+m.Zxid.String()+": No log files found to truncate!", out)
 		}
 		out = p.persist(DiskWrite{Kind: WriteTruncate, Zxid: m.Zxid}, out)
 		p.db = p.disk.Txns

@@ -76,62 +76,90 @@ type Vote struct {
 	Version       int32
 }
 
-// String formats a message for traces and timelines without allocating more than needed.
-func (m Message) String() string {
-	b := make([]byte, 0, 48)
-	b = m.AppendText(b)
-	return string(b)
-}
+// String formats a message for traces and timelines.
+func (m Message) String() string { return string(m.AppendText(make([]byte, 0, 48))) }
 
 // AppendText appends the message's text form: the packet name and its meaningful fields.
 func (m Message) AppendText(b []byte) []byte {
-	b = append(b, m.Type.String()...)
+	e := Enc{Buf: b}
+	m.Encode(&e)
+	return e.Buf
+}
+
+// Encode writes the message as a trace shows it (see Enc): the packet name and the fields
+// its type uses. Fields that hold their usual value (protocol version 0x10000, notification
+// version 2, config version 0) are shown only when they differ.
+func (m *Message) Encode(e *Enc) {
+	e.Enum(int(m.Type), m.Type.String())
+	e.Byte('(')
 	switch m.Type {
 	case FOLLOWERINFO, OBSERVERINFO:
-		b = append(b, "(sid="...)
-		b = strconv.AppendInt(b, int64(m.Sid), 10)
-		b = append(b, " acceptedEpoch="...)
-		b = strconv.AppendInt(b, int64(m.Zxid.Epoch()), 10)
-		b = append(b, ')')
+		e.Lit("sid=")
+		e.Int(int64(m.Sid))
+		e.Lit(" acceptedEpoch=")
+		e.Int(int64(m.Zxid.Epoch()))
+		if m.Zxid.Counter() != 0 {
+			e.Lit(" zxid=")
+			e.Zxid(m.Zxid)
+		}
+		m.encodeVersions(e, ProtocolVersion)
 	case LEADERINFO:
-		b = append(b, "(epoch="...)
-		b = strconv.AppendInt(b, int64(m.Zxid.Epoch()), 10)
-		b = append(b, ')')
+		e.Lit("epoch=")
+		e.Int(int64(m.Zxid.Epoch()))
+		if m.Zxid.Counter() != 0 {
+			e.Lit(" zxid=")
+			e.Zxid(m.Zxid)
+		}
+		m.encodeVersions(e, ProtocolVersion)
 	case ACKEPOCH:
-		b = append(b, "(currentEpoch="...)
-		b = strconv.AppendInt(b, int64(m.Epoch), 10)
-		b = append(b, " lastZxid="...)
-		b = append(b, m.Zxid.String()...)
-		b = append(b, ')')
+		e.Lit("currentEpoch=")
+		e.Int(int64(m.Epoch))
+		e.Lit(" lastZxid=")
+		e.Zxid(m.Zxid)
 	case NOTIFICATION:
 		v := &m.Vote
-		b = append(b, '(')
-		b = append(b, v.State.String()...)
-		b = append(b, " leader="...)
-		b = appendVoteInt(b, int64(v.Leader))
-		b = append(b, " zxid="...)
+		e.Enum(int(v.State), v.State.String())
+		e.Lit(" leader=")
+		e.VoteInt(int64(v.Leader))
+		e.Lit(" zxid=")
 		if v.Zxid == noZxid {
-			b = append(b, "none"...)
+			e.Enum(-1, "none")
 		} else {
-			b = append(b, v.Zxid.String()...)
+			e.Zxid(v.Zxid)
 		}
-		b = append(b, " round="...)
-		b = strconv.AppendInt(b, v.ElectionEpoch, 10)
-		b = append(b, " peerEpoch="...)
-		b = appendVoteInt(b, int64(v.PeerEpoch))
-		b = append(b, ')')
+		e.Lit(" round=")
+		e.Int(v.ElectionEpoch)
+		e.Lit(" peerEpoch=")
+		e.VoteInt(int64(v.PeerEpoch))
+		if v.Version != notificationVersion {
+			e.Lit(" version=")
+			e.Int(int64(v.Version))
+		}
+		if m.ConfigVersion != 0 {
+			e.Lit(" configVersion=")
+			e.Int(m.ConfigVersion)
+		}
 	case SNAPPKT:
-		b = append(b, '(')
-		b = append(b, m.Zxid.String()...)
-		b = append(b, " txns="...)
-		b = strconv.AppendInt(b, int64(len(m.Txns)), 10)
-		b = append(b, ')')
+		e.Zxid(m.Zxid)
+		e.Lit(" txns=")
+		e.History(m.Txns)
 	default:
-		b = append(b, '(')
-		b = append(b, m.Zxid.String()...)
-		b = append(b, ')')
+		e.Zxid(m.Zxid)
 	}
-	return b
+	e.Byte(')')
+}
+
+// encodeVersions shows a LearnerInfo or LEADERINFO protocol version other than usual, and a
+// config version other than 0.
+func (m *Message) encodeVersions(e *Enc, usual int32) {
+	if m.Version != usual {
+		e.Lit(" protocol=")
+		e.Int(int64(m.Version))
+	}
+	if m.ConfigVersion != 0 {
+		e.Lit(" configVersion=")
+		e.Int(m.ConfigVersion)
+	}
 }
 
 func appendVoteInt(b []byte, v int64) []byte {

@@ -25,6 +25,13 @@ const (
 	ProbeUpdatingEpochRecovery                   // load recovered currentEpoch from a marker or tmp file
 	ProbeCrashBetweenWrites                      // the world crashed a server between two effects of a step
 	ProbeFinalizeVoteChange                      // FLE's finalize wait was cut short by a better vote
+	ProbeRecvQueueDrop                           // a resumed process's burst overfilled the receive queue
+	ProbeQuitLeading                             // maxTimeToWaitForEpoch: the leader quit on a LOOKING voter
+	ProbeHandlerBeforeLeader                     // the world ran a LearnerHandler before the leader's own woken thread
+	ProbePause                                   // the world paused a process (FaultPause)
+	ProbeRefusedByFault                          // a learner's connect was reset by a refuse-connect fault
+	ProbeReplacedDisk                            // a server restarted from a replaced disk
+	ProbeReplacedDiskRefused                     // ... and ZooKeeper refused to load it
 	ProbeCount                                   // number of probes + 1
 )
 
@@ -37,6 +44,9 @@ var probeNames = [...]string{
 	ProbeTickQuorumLost: "tick-quorum-lost", ProbeConnectRetry: "connect-retry",
 	ProbeWriteFailed: "write-failed", ProbeUpdatingEpochRecovery: "epoch-recovered-at-load",
 	ProbeCrashBetweenWrites: "crash-between-writes", ProbeFinalizeVoteChange: "finalize-wait-vote-change",
+	ProbeRecvQueueDrop: "recv-queue-drop", ProbeQuitLeading: "quit-leading-disloyal-voter",
+	ProbeHandlerBeforeLeader: "handler-before-leader", ProbePause: "fault-pause", ProbeRefusedByFault: "fault-refuse-connect",
+	ProbeReplacedDisk: "fault-replaced-disk", ProbeReplacedDiskRefused: "fault-replaced-disk-refused",
 }
 
 func (p Probe) String() string {

@@ -34,11 +34,14 @@ const (
 	// InputNotification: an election notification (Msg, type NOTIFICATION) from From arrived
 	// on the election port.
 	InputNotification
+	// InputResume: a thread this peer woke (EffectWake) takes its next step now; Timer names
+	// it as the wake did.
+	InputResume
 )
 
 var inputNames = [...]string{InputStart: "start", InputMessage: "recv", InputTimer: "timer",
 	InputConnected: "connected", InputConnectFailed: "connect-failed", InputAccepted: "accepted",
-	InputClosed: "closed", InputWriteFailed: "write-failed", InputNotification: "notification"}
+	InputClosed: "closed", InputWriteFailed: "write-failed", InputNotification: "notification", InputResume: "resume"}
 
 func (k InputKind) String() string {
 	if int(k) < len(inputNames) && inputNames[k] != "" {
@@ -61,12 +64,13 @@ const (
 	TimerLearnerConnectRetry                      // the 100 ms sleep between connect tries
 	TimerFLEFinalize                              // FLE's finalize wait
 	TimerObserverPause                            // an observer's random pause before electing again
+	TimerThread                                   // names a woken thread (EffectWake, InputResume); Conn 0 is the leader's own
 )
 
 var timerNames = [...]string{TimerElection: "election", TimerLeaderSelfRegister: "lead-self-register",
 	TimerLeaderWait: "leader-wait", TimerLeaderTick: "leader-tick", TimerHandler: "handler",
 	TimerLearnerRead: "learner-read", TimerLearnerConnectRetry: "connect-retry", TimerFLEFinalize: "fle-finalize",
-	TimerObserverPause: "observer-pause"}
+	TimerObserverPause: "observer-pause", TimerThread: "thread"}
 
 func (k TimerKind) String() string {
 	if int(k) < len(timerNames) && timerNames[k] != "" {
@@ -93,6 +97,9 @@ type Input struct {
 	Timer TimerID
 	Write DiskWrite
 	Disk  Disk
+	// HaveDelivered is QuorumCnxManager.haveDelivered() for an election poll timer: some of
+	// this server's election send queues is empty. The world keeps those queues.
+	HaveDelivered bool
 }
 
 // EffectKind says what a peer wants done.
@@ -111,11 +118,20 @@ const (
 	EffectProbe                          // a rare branch was reached
 	EffectExit                           // the process exits (ExitCode QUORUM_PACKET_ERROR)
 	EffectNotify                         // send election notification Msg to To (election port)
+	// EffectWake: the thread Timer names (TimerThread; Conn 0 is the leader's own thread,
+	// another Conn that connection's LearnerHandler) was waiting and may go on. ZooKeeper wakes
+	// such threads together (notifyAll) and the JVM runs them in any order, so the world
+	// decides the order of the wakes one step emits, and steps the peer with InputResume for
+	// each, the first after it, at least After from now.
+	EffectWake
+	// EffectConnectAll: QuorumCnxManager.connectAll(), dial every peer this server ever
+	// queued a notification for.
+	EffectConnectAll
 )
 
 var effectNames = [...]string{EffectSend: "send", EffectConnect: "connect", EffectClose: "close",
 	EffectSetTimer: "set-timer", EffectPersist: "persist", EffectState: "state", EffectListen: "listen",
-	EffectNote: "note", EffectProbe: "probe", EffectExit: "exit", EffectNotify: "notify"}
+	EffectNote: "note", EffectProbe: "probe", EffectExit: "exit", EffectNotify: "notify", EffectWake: "wake", EffectConnectAll: "connect-all"}
 
 func (k EffectKind) String() string {
 	if int(k) < len(effectNames) && effectNames[k] != "" {
@@ -178,12 +194,16 @@ const (
 	// NoteElected: FLE decided leader Peer (vote Zxid, Epoch, Round) as State, on the votes
 	// of Sids, the way Reason says.
 	NoteElected
+	// NoteEpochWait: the leader's own getEpochToPropose waits for the epoch quorum, with
+	// Epoch proposed so far (Leader.timeStartWaitForEpoch starts now).
+	NoteEpochWait
 )
 
 var noteNames = [...]string{NoteEpochDecided: "epoch-decided", NoteEpochAcked: "epoch-acked",
 	NoteNewLeaderQuorum: "newleader-quorum", NoteSyncChosen: "sync", NoteTickSynced: "tick",
 	NoteLeaderShutdown: "leader-shutdown", NoteHandlerEnded: "handler-ended", NoteLearnerLeft: "learner-left",
-	NoteSynced: "uptodate", NoteRegistered: "registered", NoteProposal: "proposal", NoteElected: "elected"}
+	NoteSynced: "uptodate", NoteRegistered: "registered", NoteProposal: "proposal", NoteElected: "elected",
+	NoteEpochWait: "epoch-wait"}
 
 func (k NoteKind) String() string {
 	if int(k) < len(noteNames) && noteNames[k] != "" {
@@ -210,46 +230,87 @@ type Note struct {
 
 // AppendText appends the note's text form.
 func (n Note) AppendText(b []byte) []byte {
-	b = append(b, n.Kind.String()...)
+	e := Enc{Buf: b}
+	n.Encode(&e)
+	return e.Buf
+}
+
+// Encode writes the note as a trace shows it (see Enc): its kind and every field the kind
+// sets.
+func (n *Note) Encode(e *Enc) {
+	e.Enum(int(n.Kind), n.Kind.String())
 	switch n.Kind {
+	case NoteEpochWait:
+		e.Lit(" epoch=")
+		e.Int(int64(n.Epoch))
 	case NoteEpochDecided, NoteEpochAcked, NoteNewLeaderQuorum:
-		b = append(b, " epoch="...)
-		b = strconv.AppendInt(b, int64(n.Epoch), 10)
-		b = appendSids(append(b, " sids="...), n.Sids)
+		e.Lit(" epoch=")
+		e.Int(int64(n.Epoch))
+		e.Lit(" sids=")
+		e.Sids(n.Sids)
 	case NoteTickSynced:
-		b = appendSids(append(b, " sids="...), n.Sids)
-		b = append(append(b, ' '), n.Reason...)
+		e.Lit(" sids=")
+		e.Sids(n.Sids)
+		e.Byte(' ')
+		e.Str(n.Reason)
 	case NoteSyncChosen:
-		b = append(b, " peer="...)
-		b = strconv.AppendInt(b, int64(n.Peer), 10)
-		b = append(append(b, ' '), n.Mode.String()...)
-		b = append(append(b, ' '), n.Zxid.String()...)
-		b = append(append(b, " peerLast="...), n.PeerZxid.String()...)
+		e.Lit(" peer=")
+		e.Int(int64(n.Peer))
+		e.Byte(' ')
+		e.Enum(int(n.Mode), n.Mode.String())
+		e.Byte(' ')
+		e.Zxid(n.Zxid)
+		e.Lit(" peerLast=")
+		e.Zxid(n.PeerZxid)
+		e.Lit(" epoch=")
+		e.Int(int64(n.Epoch))
 	case NoteSynced, NoteRegistered:
-		b = append(b, " peer="...)
-		b = strconv.AppendInt(b, int64(n.Peer), 10)
-		b = append(b, " epoch="...)
-		b = strconv.AppendInt(b, int64(n.Epoch), 10)
+		e.Lit(" peer=")
+		e.Int(int64(n.Peer))
+		e.Lit(" epoch=")
+		e.Int(int64(n.Epoch))
 	case NoteProposal, NoteElected:
-		b = append(b, " leader="...)
-		b = appendVoteInt(b, int64(n.Peer))
-		b = append(b, " round="...)
-		b = strconv.AppendInt(b, n.Round, 10)
-		b = append(b, " peerEpoch="...)
-		b = appendVoteInt(b, int64(n.Epoch))
+		e.Lit(" leader=")
+		e.VoteInt(int64(n.Peer))
+		e.Lit(" zxid=")
+		if n.Zxid == noZxid {
+			e.Enum(-1, "none")
+		} else {
+			e.Zxid(n.Zxid)
+		}
+		e.Lit(" round=")
+		e.Int(n.Round)
+		e.Lit(" peerEpoch=")
+		e.VoteInt(int64(n.Epoch))
 		if n.Kind == NoteElected {
-			b = append(append(b, " as "...), n.State.String()...)
-			b = appendSids(append(b, " votes="...), n.Sids)
-			b = append(append(b, ": "...), n.Reason...)
+			e.Lit(" as ")
+			e.Enum(int(n.State), n.State.String())
+			e.Lit(" votes=")
+			e.Sids(n.Sids)
+			e.Lit(": ")
+			e.Str(n.Reason)
 		}
 	case NoteHandlerEnded:
-		b = append(b, " peer="...)
-		b = strconv.AppendInt(b, int64(n.Peer), 10)
-		b = append(append(b, ": "...), n.Reason...)
+		e.Lit(" peer=")
+		e.Int(int64(n.Peer))
+		e.Lit(": ")
+		e.Str(n.Reason)
+	case NoteLeaderShutdown:
+		e.Lit(" epoch=")
+		e.Int(int64(n.Epoch))
+		e.Lit(": ")
+		e.Str(n.Reason)
+	case NoteLearnerLeft:
+		e.Lit(" leader=")
+		e.Int(int64(n.Peer))
+		e.Lit(" as ")
+		e.Enum(int(n.State), n.State.String())
+		e.Lit(": ")
+		e.Str(n.Reason)
 	default:
-		b = append(append(b, ": "...), n.Reason...)
+		e.Lit(": ")
+		e.Str(n.Reason)
 	}
-	return b
 }
 
 func appendSids(b []byte, sids []ServerID) []byte {

@@ -13,8 +13,9 @@
 //   - cluster.tickTime, cluster.initLimit, cluster.syncLimit: no default, they must be given
 //     (an explicit 0 is kept, for sim.RunSpec.Validate to reject).
 //   - cluster.connectToLearnerMasterLimit, leaderConnectDelayDuringRetry, commitLogCount,
-//     observerElectionDelay, leaderSelfRegisterJitter, leaderSelfRegisterDelay and
-//     election.delay: the values of protocol.DefaultConfig.
+//     observerElectionDelay, leaderSelfRegisterJitter, leaderSelfRegisterDelay,
+//     leaderThreadDelay, maxTimeToWaitForEpoch and election.delay: the values of
+//     protocol.DefaultConfig (maxTimeToWaitForEpoch 0: disabled, ZooKeeper's default).
 //   - cluster.election.leader: the highest participant id, as protocol.DefaultConfig chooses.
 //   - cluster.election.changes: none (it is written only when there are some); each change
 //     needs both "at" and "leader".
@@ -24,10 +25,13 @@
 //   - faults[i].heal: 0 (never); faults[i].oneWay: false.
 //
 // format, seed, cluster, cluster.participants and until are required. Each fault needs
-// "kind" and "at" plus the fields its kind uses, and may not carry others: "server" for
-// start, crash and restart; "groups" (and optionally "heal", "oneWay") for partition;
-// "server", "write", "occurrence" and "point" for crash-point; "server", "write" and
-// "occurrence" for disk-write-fails.
+// "kind" and "at" plus the fields its kind requires, and may not carry fields its kind does not
+// use; the kinds and their fields are declared once, in sim.FaultSchemas: "server" for start,
+// crash and restart (a restart may also carry "disk", the disk it restarts from); "groups"
+// (and optionally "heal", "oneWay", "port") for partition; "server", "write", "occurrence"
+// and "point" for crash-point; "server", "write" and "occurrence" for disk-write-fails;
+// "server" and "heal" for pause; "server" (and optionally "heal" and "peers") for
+// refuse-connect.
 package runfile
 
 import (
@@ -285,6 +289,12 @@ func toJSON(f *File) (*fileJSON, error) {
 	if c.LeaderSelfRegisterDelay != 0 {
 		cj.LeaderSelfRegisterDelay = ptr(c.LeaderSelfRegisterDelay.String())
 	}
+	if c.LeaderThreadDelay != 0 {
+		cj.LeaderThreadDelay = ptr(c.LeaderThreadDelay.String())
+	}
+	if c.MaxTimeToWaitForEpoch != 0 {
+		cj.MaxTimeToWaitForEpoch = ptr(c.MaxTimeToWaitForEpoch.String())
+	}
 	for i, sc := range c.Servers {
 		switch sc.Type {
 		case protocol.PARTICIPANT:
@@ -307,26 +317,9 @@ func toJSON(f *File) (*fileJSON, error) {
 		MessageLoss:       &ratioJSON{Num: o.MessageLossProbability.Num, Den: o.MessageLossProbability.Den},
 	}
 
-	for i, sd := range s.Disks {
-		path := fmt.Sprintf("disks[%d]", i)
-		d := &sd.Disk
-		dj := diskJSON{
-			ID:              ptr(int64(sd.ID)),
-			AcceptedEpoch:   ptr(int64(d.AcceptedEpoch)),
-			CurrentEpoch:    ptr(int64(d.CurrentEpoch)),
-			CurrentEpochTmp: ptr(int64(d.CurrentEpochTmp)),
-			UpdatingEpoch:   d.UpdatingEpoch,
-			Txns:            make([]string, 0, len(d.Txns)),
-			SnapshotZxid:    ptr(fmtZxid(d.SnapshotZxid)),
-			LogStart:        ptr(fmtZxid(d.LogStart)),
-		}
-		checkEpoch(&p, path+".acceptedEpoch", int64(d.AcceptedEpoch))
-		checkEpoch(&p, path+".currentEpoch", int64(d.CurrentEpoch))
-		checkEpoch(&p, path+".currentEpochTmp", int64(d.CurrentEpochTmp))
-		for _, z := range d.Txns {
-			dj.Txns = append(dj.Txns, fmtZxid(z))
-		}
-		fj.Disks = append(fj.Disks, dj)
+	for i := range s.Disks {
+		sd := &s.Disks[i]
+		fj.Disks = append(fj.Disks, diskToJSON(&p, fmt.Sprintf("disks[%d]", i), ptr(int64(sd.ID)), &sd.Disk))
 	}
 
 	for i, f := range s.Faults {
@@ -349,80 +342,122 @@ func toJSON(f *File) (*fileJSON, error) {
 
 func faultToJSON(p *problems, path string, f sim.Fault) faultJSON {
 	fj := faultJSON{Kind: string(f.Kind), At: ptr(fmtTime(f.At))}
-	uses, _, known := faultFields(f.Kind)
+	sc, known := sim.SchemaOf(f.Kind)
 	if !known {
-		p.add(path+".kind", "unknown fault kind %q (known: %s)", f.Kind, knownFaultKinds())
+		p.add(path+".kind", "unknown fault kind %q (known: %s)", f.Kind, sim.FaultKindNames())
 		return fj
 	}
-	set := fieldSet(0)
-	if f.Server != 0 {
-		set |= fServer
-	}
-	if f.Groups != nil {
-		set |= fGroups
-	}
-	if f.OneWay {
-		set |= fOneWay
-	}
-	if f.Heal != 0 {
-		set |= fHeal
-	}
-	if f.Write != 0 {
-		set |= fWrite
-	}
-	if f.Occurrence != 0 {
-		set |= fOccurrence
-	}
-	if f.Point != "" {
-		set |= fPoint
-	}
-	if f.Port != "" {
-		set |= fPort
-	}
-	for _, fl := range allFaultFields {
-		if set&fl.bit != 0 && uses&fl.bit == 0 {
-			p.add(path+"."+fl.name, "set, but a %q fault does not use it", f.Kind)
+	set := f.Set()
+	for _, x := range sim.FaultFields {
+		if set&x.Field != 0 && sc.Uses&x.Field == 0 {
+			p.add(path+"."+x.Name, "set, but a %q fault does not use it", f.Kind)
 		}
 	}
-	if uses&fServer != 0 {
+	uses := func(field sim.FaultField) bool { return sc.Uses&field != 0 }
+	if uses(sim.FieldServer) {
 		fj.Server = ptr(int64(f.Server))
 	}
-	if uses&fGroups != 0 {
+	if uses(sim.FieldGroups) {
 		groups := make([][]int64, 0, len(f.Groups))
 		for _, g := range f.Groups {
-			ids := make([]int64, 0, len(g))
-			for _, id := range g {
-				ids = append(ids, int64(id))
-			}
-			groups = append(groups, ids)
+			groups = append(groups, idsToJSON(g))
 		}
 		fj.Groups = &groups
 	}
-	if uses&fOneWay != 0 {
+	if uses(sim.FieldOneWay) {
 		fj.OneWay = ptr(f.OneWay)
 	}
-	if uses&fHeal != 0 && f.Heal != 0 {
+	if uses(sim.FieldHeal) && f.Heal != 0 {
 		fj.Heal = ptr(fmtTime(f.Heal))
 	}
-	if uses&fWrite != 0 {
+	if uses(sim.FieldWrite) {
 		if _, ok := protocol.ParseWriteKind(f.Write.String()); !ok {
 			p.add(path+".write", "write kind %d has no name", f.Write)
 		} else {
 			fj.Write = ptr(f.Write.String())
 		}
 	}
-	if uses&fOccurrence != 0 {
+	if uses(sim.FieldOccurrence) {
 		fj.Occurrence = ptr(f.Occurrence)
 	}
-	if uses&fPoint != 0 {
-		checkPoint(p, path+".point", f.Point)
-		fj.Point = ptr(f.Point)
+	if uses(sim.FieldPoint) {
+		if _, ok := sim.ParseCrashPoint(f.Point.String()); !ok {
+			p.add(path+".point", "unknown crash point %d", f.Point)
+		}
+		fj.Point = ptr(f.Point.String())
 	}
-	if uses&fPort != 0 && f.Port != "" {
-		checkPort(p, path+".port", f.Port)
-		fj.Port = ptr(f.Port)
+	if uses(sim.FieldPort) && f.Port != sim.PortBoth {
+		if _, ok := sim.ParsePort(f.Port.String()); !ok {
+			p.add(path+".port", "unknown port %d", f.Port)
+		}
+		fj.Port = ptr(f.Port.String())
+	}
+	if uses(sim.FieldDisk) && f.Disk != nil {
+		dj := diskToJSON(p, path+".disk", nil, f.Disk)
+		fj.Disk = &dj
+	}
+	if uses(sim.FieldPeers) && f.Peers != nil {
+		fj.Peers = ptr(idsToJSON(f.Peers))
 	}
 	return fj
+}
+
+func idsToJSON(ids []protocol.ServerID) []int64 {
+	out := make([]int64, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, int64(id))
+	}
+	return out
+}
+
+func idsFromJSON(ids []int64) []protocol.ServerID {
+	out := make([]protocol.ServerID, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, protocol.ServerID(id))
+	}
+	return out
+}
+
+// diskToJSON encodes a disk; id is nil for a disk that replaces one at a restart.
+func diskToJSON(p *problems, path string, id *int64, d *protocol.Disk) diskJSON {
+	dj := diskJSON{
+		ID:              id,
+		AcceptedEpoch:   ptr(int64(d.AcceptedEpoch)),
+		CurrentEpoch:    ptr(int64(d.CurrentEpoch)),
+		CurrentEpochTmp: ptr(int64(d.CurrentEpochTmp)),
+		UpdatingEpoch:   d.UpdatingEpoch,
+		Txns:            make([]string, 0, len(d.Txns)),
+		SnapshotZxid:    ptr(fmtZxid(d.SnapshotZxid)),
+		LogStart:        ptr(fmtZxid(d.LogStart)),
+	}
+	checkEpoch(p, path+".acceptedEpoch", int64(d.AcceptedEpoch))
+	checkEpoch(p, path+".currentEpoch", int64(d.CurrentEpoch))
+	checkEpoch(p, path+".currentEpochTmp", int64(d.CurrentEpochTmp))
+	for _, z := range d.Txns {
+		dj.Txns = append(dj.Txns, fmtZxid(z))
+	}
+	return dj
+}
+
+// diskFromJSON decodes the fields of a disk other than its id.
+func diskFromJSON(p *problems, path string, dj *diskJSON) protocol.Disk {
+	d := protocol.NewDisk()
+	optionalEpoch(p, path+".acceptedEpoch", dj.AcceptedEpoch, &d.AcceptedEpoch)
+	optionalEpoch(p, path+".currentEpoch", dj.CurrentEpoch, &d.CurrentEpoch)
+	optionalEpoch(p, path+".currentEpochTmp", dj.CurrentEpochTmp, &d.CurrentEpochTmp)
+	d.UpdatingEpoch = dj.UpdatingEpoch
+	for j, z := range dj.Txns {
+		if zx, ok := parseZxid(p, fmt.Sprintf("%s.txns[%d]", path, j), z); ok {
+			d.Txns = append(d.Txns, zx)
+		}
+	}
+	if dj.SnapshotZxid != nil {
+		d.SnapshotZxid, _ = parseZxid(p, path+".snapshotZxid", *dj.SnapshotZxid)
+	}
+	if dj.LogStart != nil {
+		d.LogStart, _ = parseZxid(p, path+".logStart", *dj.LogStart)
+	}
+	return d
 }
 
 // ---- JSON -> File ----
@@ -468,6 +503,8 @@ func fromJSON(fj *fileJSON) (File, error) {
 	optionalDuration(&p, "cluster.observerElectionDelay", cj.ObserverElectionDelay, &c.ObserverElectionDelay)
 	optionalDuration(&p, "cluster.leaderSelfRegisterJitter", cj.LeaderSelfRegisterJitter, &c.LeaderSelfRegisterJitter)
 	optionalDuration(&p, "cluster.leaderSelfRegisterDelay", cj.LeaderSelfRegisterDelay, &c.LeaderSelfRegisterDelay)
+	optionalDuration(&p, "cluster.leaderThreadDelay", cj.LeaderThreadDelay, &c.LeaderThreadDelay)
+	optionalDuration(&p, "cluster.maxTimeToWaitForEpoch", cj.MaxTimeToWaitForEpoch, &c.MaxTimeToWaitForEpoch)
 	c.Election.Assigned = fj.Format < 2 // format 1 predates Fast Leader Election
 	if e := cj.Election; e != nil {
 		if e.Mode != nil {
@@ -522,30 +559,16 @@ func fromJSON(fj *fileJSON) (File, error) {
 		}
 	}
 
-	for i, dj := range fj.Disks {
+	for i := range fj.Disks {
+		dj := &fj.Disks[i]
 		path := fmt.Sprintf("disks[%d]", i)
-		sd := sim.ServerDisk{Disk: protocol.NewDisk()}
+		sd := sim.ServerDisk{}
 		if dj.ID == nil {
 			p.add(path+".id", "missing")
 		} else {
 			sd.ID = protocol.ServerID(*dj.ID)
 		}
-		d := &sd.Disk
-		optionalEpoch(&p, path+".acceptedEpoch", dj.AcceptedEpoch, &d.AcceptedEpoch)
-		optionalEpoch(&p, path+".currentEpoch", dj.CurrentEpoch, &d.CurrentEpoch)
-		optionalEpoch(&p, path+".currentEpochTmp", dj.CurrentEpochTmp, &d.CurrentEpochTmp)
-		d.UpdatingEpoch = dj.UpdatingEpoch
-		for j, z := range dj.Txns {
-			if zx, ok := parseZxid(&p, fmt.Sprintf("%s.txns[%d]", path, j), z); ok {
-				d.Txns = append(d.Txns, zx)
-			}
-		}
-		if dj.SnapshotZxid != nil {
-			d.SnapshotZxid, _ = parseZxid(&p, path+".snapshotZxid", *dj.SnapshotZxid)
-		}
-		if dj.LogStart != nil {
-			d.LogStart, _ = parseZxid(&p, path+".logStart", *dj.LogStart)
-		}
+		sd.Disk = diskFromJSON(&p, path, dj)
 		s.Disks = append(s.Disks, sd)
 	}
 
@@ -582,85 +605,81 @@ func faultFromJSON(p *problems, path string, fj *faultJSON) sim.Fault {
 		f.At = protocol.Time(d)
 	}
 	if fj.Kind == "" {
-		p.add(path+".kind", "missing (known: %s)", knownFaultKinds())
+		p.add(path+".kind", "missing (known: %s)", sim.FaultKindNames())
 		return f
 	}
-	uses, required, known := faultFields(f.Kind)
+	sc, known := sim.SchemaOf(f.Kind)
 	if !known {
-		p.add(path+".kind", "unknown fault kind %q (known: %s)", fj.Kind, knownFaultKinds())
+		p.add(path+".kind", "unknown fault kind %q (known: %s)", fj.Kind, sim.FaultKindNames())
 		return f
 	}
-	set := fieldSet(0)
-	if fj.Server != nil {
-		set |= fServer
+	present := map[sim.FaultField]bool{ // lookups only; never iterated
+		sim.FieldServer: fj.Server != nil, sim.FieldGroups: fj.Groups != nil, sim.FieldOneWay: fj.OneWay != nil,
+		sim.FieldHeal: fj.Heal != nil, sim.FieldWrite: fj.Write != nil, sim.FieldOccurrence: fj.Occurrence != nil,
+		sim.FieldPoint: fj.Point != nil, sim.FieldPort: fj.Port != nil, sim.FieldDisk: fj.Disk != nil, sim.FieldPeers: fj.Peers != nil,
 	}
-	if fj.Groups != nil {
-		set |= fGroups
-	}
-	if fj.OneWay != nil {
-		set |= fOneWay
-	}
-	if fj.Heal != nil {
-		set |= fHeal
-	}
-	if fj.Write != nil {
-		set |= fWrite
-	}
-	if fj.Occurrence != nil {
-		set |= fOccurrence
-	}
-	if fj.Point != nil {
-		set |= fPoint
-	}
-	if fj.Port != nil {
-		set |= fPort
-	}
-	for _, fl := range allFaultFields {
+	for _, x := range sim.FaultFields {
 		switch {
-		case set&fl.bit != 0 && uses&fl.bit == 0:
-			p.add(path+"."+fl.name, "not used by a %q fault", f.Kind)
-		case set&fl.bit == 0 && required&fl.bit != 0:
-			p.add(path+"."+fl.name, "missing (a %q fault needs it)", f.Kind)
+		case present[x.Field] && sc.Uses&x.Field == 0:
+			p.add(path+"."+x.Name, "not used by a %q fault", f.Kind)
+		case !present[x.Field] && sc.Required&x.Field != 0:
+			p.add(path+"."+x.Name, "missing (a %q fault needs it)", f.Kind)
 		}
 	}
-	if uses&fServer != 0 && fj.Server != nil {
+	uses := func(field sim.FaultField) bool { return sc.Uses&field != 0 && present[field] }
+	if uses(sim.FieldServer) {
 		f.Server = protocol.ServerID(*fj.Server)
 	}
-	if uses&fGroups != 0 && fj.Groups != nil {
+	if uses(sim.FieldGroups) {
 		f.Groups = make([][]protocol.ServerID, 0, len(*fj.Groups))
 		for _, g := range *fj.Groups {
-			ids := make([]protocol.ServerID, 0, len(g))
-			for _, id := range g {
-				ids = append(ids, protocol.ServerID(id))
-			}
-			f.Groups = append(f.Groups, ids)
+			f.Groups = append(f.Groups, idsFromJSON(g))
 		}
 	}
-	if uses&fOneWay != 0 && fj.OneWay != nil {
+	if uses(sim.FieldOneWay) {
 		f.OneWay = *fj.OneWay
 	}
-	if uses&fHeal != 0 && fj.Heal != nil {
+	if uses(sim.FieldHeal) {
 		if d, ok := parseDuration(p, path+".heal", *fj.Heal); ok {
 			f.Heal = protocol.Time(d)
 		}
 	}
-	if uses&fWrite != 0 && fj.Write != nil {
+	if uses(sim.FieldWrite) {
 		if w, ok := protocol.ParseWriteKind(*fj.Write); ok {
 			f.Write = w
 		} else {
 			p.add(path+".write", "unknown write kind %q (known: %s)", *fj.Write, knownWriteKinds())
 		}
 	}
-	if uses&fOccurrence != 0 && fj.Occurrence != nil {
+	if uses(sim.FieldOccurrence) {
 		f.Occurrence = *fj.Occurrence
+		if f.Occurrence < 1 {
+			p.add(path+".occurrence", "must be at least 1, got %d", f.Occurrence)
+		}
 	}
-	if uses&fPoint != 0 && fj.Point != nil {
-		checkPoint(p, path+".point", *fj.Point)
-		f.Point = *fj.Point
+	if uses(sim.FieldPoint) {
+		if c, ok := sim.ParseCrashPoint(*fj.Point); ok {
+			f.Point = c
+		} else {
+			p.add(path+".point", "unknown crash point %q (want before, torn or after)", *fj.Point)
+		}
 	}
-	if uses&fPort != 0 && fj.Port != nil {
-		checkPort(p, path+".port", *fj.Port)
-		f.Port = *fj.Port
+	if uses(sim.FieldPort) {
+		if port, ok := sim.ParsePort(*fj.Port); ok {
+			f.Port = port
+		} else {
+			p.add(path+".port", "unknown port %q (want %s or %s)", *fj.Port, sim.PortLearner, sim.PortElection)
+		}
+	}
+	if uses(sim.FieldDisk) {
+		if fj.Disk.ID != nil {
+			p.add(path+".disk.id", "not used: the disk belongs to the fault's server")
+		}
+		d := diskFromJSON(p, path+".disk", fj.Disk)
+		f.Disk = &d
+	}
+	if uses(sim.FieldPeers) {
+		f.Peers = idsFromJSON(*fj.Peers)
 	}
 	return f
 }
@@ -672,60 +691,6 @@ func electionMode(assigned bool) string {
 	return "fle"
 }
 
-// ---- fault kinds and their fields ----
-
-type fieldSet uint8
-
-const (
-	fServer fieldSet = 1 << iota
-	fHeal
-	fGroups
-	fOneWay
-	fWrite
-	fOccurrence
-	fPoint
-	fPort
-)
-
-// allFaultFields is in JSON key order, so problems come out in a fixed order.
-var allFaultFields = []struct {
-	bit  fieldSet
-	name string
-}{
-	{fHeal, "heal"}, {fServer, "server"}, {fGroups, "groups"}, {fOneWay, "oneWay"},
-	{fWrite, "write"}, {fOccurrence, "occurrence"}, {fPoint, "point"}, {fPort, "port"},
-}
-
-// faultKinds lists the fault kinds in the order sim declares them.
-var faultKinds = []sim.FaultKind{
-	sim.FaultStart, sim.FaultCrash, sim.FaultRestart, sim.FaultPartition, sim.FaultCrashPoint, sim.FaultDiskWrite,
-}
-
-// faultFields says which fields a fault kind uses and which of those a file must give.
-func faultFields(k sim.FaultKind) (uses, required fieldSet, known bool) {
-	switch k {
-	case sim.FaultStart, sim.FaultCrash, sim.FaultRestart:
-		return fServer, fServer, true
-	case sim.FaultPartition:
-		return fGroups | fOneWay | fHeal | fPort, fGroups, true
-	case sim.FaultCrashPoint:
-		all := fServer | fWrite | fOccurrence | fPoint
-		return all, all, true
-	case sim.FaultDiskWrite:
-		all := fServer | fWrite | fOccurrence
-		return all, all, true
-	}
-	return 0, 0, false
-}
-
-func knownFaultKinds() string {
-	names := make([]string, len(faultKinds))
-	for i, k := range faultKinds {
-		names[i] = string(k)
-	}
-	return strings.Join(names, ", ")
-}
-
 func knownWriteKinds() string {
 	var names []string
 	for k := protocol.WriteKind(1); ; k++ {
@@ -735,21 +700,6 @@ func knownWriteKinds() string {
 		names = append(names, k.String())
 	}
 	return strings.Join(names, ", ")
-}
-
-// crashPoints are the values sim.FaultCrashPoint accepts for Point.
-var crashPoints = []string{"before", "torn", "after"}
-
-func checkPort(p *problems, path, port string) {
-	if port != sim.PortLearner && port != sim.PortElection {
-		p.add(path, "unknown port %q (want %s or %s)", port, sim.PortLearner, sim.PortElection)
-	}
-}
-
-func checkPoint(p *problems, path, point string) {
-	if !slices.Contains(crashPoints, point) {
-		p.add(path, "unknown crash point %q (want before, torn or after)", point)
-	}
 }
 
 // ---- scalar formats ----
@@ -883,9 +833,13 @@ func decisionsToJSON(ds []sim.Decision) []decisionJSON {
 	out := make([]decisionJSON, 0, len(ds))
 	for _, d := range ds {
 		dj := decisionJSON{Event: d.Event, Kind: string(d.Kind), A: int64(d.A), B: int64(d.B)}
-		if d.Kind == sim.DecideLoss {
+		switch d.Kind {
+		case sim.DecideLoss:
 			dj.Lost = ptr(d.Value == 1)
-		} else {
+		case sim.DecideOrder:
+			dj.B = 0 // the order's length says how many threads
+			dj.Order = sim.OrderOf(int(d.B), d.Value)
+		default:
 			dj.After = ptr(time.Duration(d.Value).String())
 		}
 		out = append(out, dj)
@@ -917,8 +871,14 @@ func decisionsFromJSON(p *problems, djs []decisionJSON) []sim.Decision {
 			} else if *dj.Lost {
 				d.Value = 1
 			}
+		case sim.DecideOrder:
+			rank, err := sim.RankOf(dj.Order)
+			if err != nil {
+				p.add(path+".order", "%v", err)
+			}
+			d.B, d.Value = protocol.ServerID(len(dj.Order)), rank
 		default:
-			p.add(path+".kind", "unknown decision kind %q (want delay, jitter or loss)", dj.Kind)
+			p.add(path+".kind", "unknown decision kind %q (want delay, jitter, loss or order)", dj.Kind)
 		}
 		out = append(out, d)
 	}

@@ -42,6 +42,8 @@ type clusterJSON struct {
 	ObserverElectionDelay         *string       `json:"observerElectionDelay"`
 	LeaderSelfRegisterJitter      *string       `json:"leaderSelfRegisterJitter"`
 	LeaderSelfRegisterDelay       *string       `json:"leaderSelfRegisterDelay,omitempty"`
+	LeaderThreadDelay             *string       `json:"leaderThreadDelay,omitempty"`
+	MaxTimeToWaitForEpoch         *string       `json:"maxTimeToWaitForEpoch,omitempty"`
 	Election                      *electionJSON `json:"election"`
 }
 
@@ -79,10 +81,13 @@ type decisionJSON struct {
 	B     int64   `json:"b,omitempty"`
 	After *string `json:"after,omitempty"`
 	Lost  *bool   `json:"lost,omitempty"`
+	// Order is an "order" decision: the threads woken together, as positions in the order
+	// the peer woke them (0 its own thread, when it is among them), in the order they ran.
+	Order []int `json:"order,omitempty"`
 }
 
 type diskJSON struct {
-	ID              *int64   `json:"id"`
+	ID              *int64   `json:"id,omitempty"`
 	AcceptedEpoch   *int64   `json:"acceptedEpoch"`
 	CurrentEpoch    *int64   `json:"currentEpoch"`
 	CurrentEpochTmp *int64   `json:"currentEpochTmp"`
@@ -103,6 +108,8 @@ type faultJSON struct {
 	Occurrence *int       `json:"occurrence,omitempty"`
 	Point      *string    `json:"point,omitempty"`
 	Port       *string    `json:"port,omitempty"`
+	Disk       *diskJSON  `json:"disk,omitempty"`
+	Peers      *[]int64   `json:"peers,omitempty"`
 }
 
 type expectJSON struct {

@@ -121,6 +121,35 @@ func (b *Builder) Restart(id protocol.ServerID, t time.Duration) *Builder {
 	return b.fault(sim.Fault{Kind: sim.FaultRestart, At: at(t), Server: id})
 }
 
+// RestartWithDisk starts server id again at t from disk instead of the one that survived (an
+// operator restored a backup, edited a file, or swapped the disk).
+func (b *Builder) RestartWithDisk(id protocol.ServerID, t time.Duration, disk protocol.Disk) *Builder {
+	return b.fault(sim.Fault{Kind: sim.FaultRestart, At: at(t), Server: id, Disk: &disk})
+}
+
+// Pause stops server id's process from t until end (SIGSTOP; a GC pause).
+func (b *Builder) Pause(id protocol.ServerID, t, end time.Duration) *Builder {
+	return b.fault(sim.Fault{Kind: sim.FaultPause, At: at(t), Heal: at(end), Server: id})
+}
+
+// RefuseConnect makes connects to server id's learner port fail at once from t until end (0:
+// never), for connects from peers only (none: from every learner).
+func (b *Builder) RefuseConnect(id protocol.ServerID, t, end time.Duration, peers ...protocol.ServerID) *Builder {
+	return b.fault(sim.Fault{Kind: sim.FaultRefuseConnect, At: at(t), Heal: at(end), Server: id, Peers: peers})
+}
+
+// MaxTimeToWaitForEpoch sets zookeeper.leader.maxTimeToWaitForEpoch (0: disabled).
+func (b *Builder) MaxTimeToWaitForEpoch(d time.Duration) *Builder {
+	b.spec.Config.MaxTimeToWaitForEpoch = d
+	return b
+}
+
+// LeaderThreadDelay makes the leader's own thread run d after the handlers woken with it.
+func (b *Builder) LeaderThreadDelay(d time.Duration) *Builder {
+	b.spec.Config.LeaderThreadDelay = d
+	return b
+}
+
 // Partition cuts the groups apart from t until heal (0: never).
 func (b *Builder) Partition(t, heal time.Duration, groups ...[]protocol.ServerID) *Builder {
 	return b.fault(sim.Fault{Kind: sim.FaultPartition, At: at(t), Heal: at(heal), Groups: groups})
@@ -131,8 +160,9 @@ func (b *Builder) OneWay(t, heal time.Duration, from, to []protocol.ServerID) *B
 	return b.fault(sim.Fault{Kind: sim.FaultPartition, At: at(t), Heal: at(heal), OneWay: true, Groups: [][]protocol.ServerID{from, to}})
 }
 
-// CrashPoint crashes server id at its n-th write of kind w after t ("before", "torn", "after").
-func (b *Builder) CrashPoint(id protocol.ServerID, t time.Duration, w protocol.WriteKind, n int, point string) *Builder {
+// CrashPoint crashes server id at its n-th write of kind w after t, before, inside (torn) or
+// after the write.
+func (b *Builder) CrashPoint(id protocol.ServerID, t time.Duration, w protocol.WriteKind, n int, point sim.CrashPoint) *Builder {
 	return b.fault(sim.Fault{Kind: sim.FaultCrashPoint, At: at(t), Server: id, Write: w, Occurrence: n, Point: point})
 }
 

@@ -33,7 +33,7 @@ func init() {
 			Description: "voter 1 crashes right after writing acceptedEpoch 1, before its ACKEPOCH leaves; the leader establishes epoch 1 with voter 2; voter 1 restarts at 1 s, answers LEADERINFO(1) with -1 (already accepted) and is synced anyway",
 			Reference:   "spec §2.4 learner step 2, §6.3 (-1), Zab1_0Test.testAbandonBeforeACKEpoch",
 			Build: func(seed uint64) *sim.RunSpec {
-				return fresh3().CrashPoint(1, 0, accW, 1, "after").Restart(1, time.Second).StopWhenStable().Spec("crash-between-acceptedEpoch-and-ackepoch", seed)
+				return fresh3().CrashPoint(1, 0, accW, 1, sim.CrashAfter).Restart(1, time.Second).StopWhenStable().Spec("crash-between-acceptedEpoch-and-ackepoch", seed)
 			},
 			Expect: func(r *checker.Report) error {
 				// A late joiner with an empty history gets a SNAP: the leader's lastProcessedZxid is
@@ -47,7 +47,7 @@ func init() {
 			Description: "voter 1 crashes after writing currentEpoch 1 for NEWLEADER, before its ACK leaves; the leader establishes epoch 1 with voter 2; voter 1 restarts at 1 s with both epochs 1 and rejoins",
 			Reference:   "spec §2.4 learner step 5, ZOOKEEPER-1282",
 			Build: func(seed uint64) *sim.RunSpec {
-				return fresh3().CrashPoint(1, 0, curW, 1, "after").Restart(1, time.Second).StopWhenStable().Spec("crash-after-newleader-before-ack", seed)
+				return fresh3().CrashPoint(1, 0, curW, 1, sim.CrashAfter).Restart(1, time.Second).StopWhenStable().Spec("crash-after-newleader-before-ack", seed)
 			},
 			Expect: func(r *checker.Report) error {
 				return all(violations(r), live(r), established(r, 3, 1, 0, 300*time.Millisecond), allEpochs(r, 1, 1, 2, 3),
@@ -59,7 +59,7 @@ func init() {
 			Description: "voter 1 takes the NEWLEADER snapshot (labelled with an epoch-1 zxid) and crashes before writing currentEpoch 2: the updatingEpoch marker lets it restart with currentEpoch 1, and it rejoins",
 			Reference:   "spec §2.3, §9.1.3 MARK, ZOOKEEPER-1653",
 			Build: func(seed uint64) *sim.RunSpec {
-				return behindSnap().CrashPoint(1, 0, curW, 1, "before").Restart(1, time.Second).StopWhenStable().Spec("crash-between-snapshot-and-epoch", seed)
+				return behindSnap().CrashPoint(1, 0, curW, 1, sim.CrashBefore).Restart(1, time.Second).StopWhenStable().Spec("crash-between-snapshot-and-epoch", seed)
 			},
 			Expect: func(r *checker.Report) error {
 				return all(violations(r), live(r), probe(r, protocol.ProbeUpdatingEpochRecovery), synced(r, 3, 1, 2, "SNAP"),
@@ -71,7 +71,7 @@ func init() {
 			Description: "as crash-between-snapshot-and-epoch without the marker (ZOOKEEPER-1653): the disk holds an epoch-1 snapshot and currentEpoch 0, and the restart is refused",
 			Reference:   "ZOOKEEPER-1653, shared/spec/bug-knobs.md",
 			Build: func(seed uint64) *sim.RunSpec {
-				return behindSnap().CrashPoint(1, 0, curW, 1, "before").Restart(1, time.Second).Knob("SnapshotBeforeEpochNoMarker").
+				return behindSnap().CrashPoint(1, 0, curW, 1, sim.CrashBefore).Restart(1, time.Second).Knob("SnapshotBeforeEpochNoMarker").
 					Until(5*time.Second).Spec("crash-between-snapshot-and-epoch-1653", seed)
 			},
 			Expect: func(r *checker.Report) error {
@@ -83,7 +83,7 @@ func init() {
 			Description: "voter 1 dies inside the atomic write of currentEpoch 2 after a SNAP: currentEpoch.tmp holds 2, the old file 0, and the load adopts the temp file",
 			Reference:   "spec §2.3 step 3 (currentEpoch.tmp)",
 			Build: func(seed uint64) *sim.RunSpec {
-				return behindSnap().CrashPoint(1, 0, curW, 1, "torn").Restart(1, time.Second).StopWhenStable().Spec("crash-inside-currentEpoch-write", seed)
+				return behindSnap().CrashPoint(1, 0, curW, 1, sim.CrashTorn).Restart(1, time.Second).StopWhenStable().Spec("crash-inside-currentEpoch-write", seed)
 			},
 			Expect: func(r *checker.Report) error {
 				return all(violations(r), live(r), allEpochs(r, 2, 1, 2, 3))
@@ -118,7 +118,7 @@ func init() {
 			Description: "ZOOKEEPER-1282 restored: learners ACK NEWLEADER before writing currentEpoch (they write it at UPTODATE)",
 			Reference:   "ZOOKEEPER-1282, shared/spec/bug-knobs.md",
 			Build: func(seed uint64) *sim.RunSpec {
-				return fresh3().CrashPoint(1, 0, curW, 1, "before").Restart(1, time.Second).Knob("CurrentEpochOnUptodate").StopWhenStable().Spec("newleader-ack-before-epoch-1282", seed)
+				return fresh3().CrashPoint(1, 0, curW, 1, sim.CrashBefore).Restart(1, time.Second).Knob("CurrentEpochOnUptodate").StopWhenStable().Spec("newleader-ack-before-epoch-1282", seed)
 			},
 			Expect: func(r *checker.Report) error {
 				// After the restart voter 1 rejoins as a late joiner with a SNAP labelled 1<<32;
@@ -131,7 +131,7 @@ func init() {
 			Description: "voter 2 never starts and voter 1 crashes before writing acceptedEpoch, so no ACKEPOCH ever comes: the leader's waitForEpochAck times out at its own deadline and it goes back to LOOKING",
 			Reference:   "spec §5.5 step 4, Zab1_0Test.testAbandonBeforeACKEpoch",
 			Build: func(seed uint64) *sim.RunSpec {
-				return fresh3().ExactTiming().StartAt(2, time.Hour).CrashPoint(1, 0, accW, 1, "before").Until(30*time.Second).Spec("abandon-before-ackepoch", seed)
+				return fresh3().ExactTiming().StartAt(2, time.Hour).CrashPoint(1, 0, accW, 1, sim.CrashBefore).Until(30*time.Second).Spec("abandon-before-ackepoch", seed)
 			},
 			Expect: func(r *checker.Report) error {
 				return all(violations(r), establishedCount(r, 0), probe(r, protocol.ProbeLeaderEpochAckTimeout),
@@ -144,7 +144,7 @@ func init() {
 			Description: "as abandon-before-ackepoch with ZOOKEEPER-1192 restored: at its deadline the leader's waitForEpochAck returns as if acked and the leader writes currentEpoch 1 without an epoch-ack quorum",
 			Reference:   "ZOOKEEPER-1192, shared/spec/bug-knobs.md",
 			Build: func(seed uint64) *sim.RunSpec {
-				return fresh3().ExactTiming().StartAt(2, time.Hour).CrashPoint(1, 0, accW, 1, "before").Until(80*time.Second).
+				return fresh3().ExactTiming().StartAt(2, time.Hour).CrashPoint(1, 0, accW, 1, sim.CrashBefore).Until(80*time.Second).
 					Knob("EpochAckWaitsWrongFlag").Spec("abandon-before-ackepoch-1192", seed)
 			},
 			Expect: func(r *checker.Report) error {

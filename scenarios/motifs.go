@@ -143,7 +143,7 @@ func handshakeFault(d Drawer, b *Builder, voters int, bare bool) time.Duration {
 		b.DiskFault(victim[0], armed, w, 1)
 		return last
 	}
-	point := []string{"before", "after", "torn"}[d.Draw(label("crash point"), 0, 2)]
+	point := []sim.CrashPoint{sim.CrashBefore, sim.CrashAfter, sim.CrashTorn}[d.Draw(label("crash point"), 0, 2)]
 	down := armed + time.Duration(d.Draw(label("down ticks"), 1, 2*cfg.InitLimit))*cfg.TickTime
 	b.CrashPoint(victim[0], armed, w, 1, point).Restart(victim[0], down)
 	return max(last, down)

@@ -61,6 +61,12 @@ func GenerateRun(d Drawer, name string, seed uint64) *sim.RunSpec {
 	for i := 0; i < faults; i++ {
 		lastHeal = max(lastHeal, generateFault(d, b, n, i))
 	}
+	// Choices added after the first generator go last, so saved rapid and fuzz inputs keep
+	// drawing the runs they drew.
+	lastHeal = max(lastHeal, generateProcessFaults(d, b, n))
+	if d.Draw("maxTimeToWaitForEpoch set", 0, 3) == 3 {
+		b.spec.Config.MaxTimeToWaitForEpoch = time.Duration(d.Draw("maxTimeToWaitForEpoch ms", 50, 5000)) * time.Millisecond
+	}
 	bound := checker.LivenessBound(&b.spec.Config)
 	b.Until(lastHeal + bound + 10*time.Second).StopWhenStable()
 	return b.Spec(name, seed)
@@ -128,13 +134,13 @@ func generateFault(d Drawer, b *Builder, n, i int) time.Duration {
 		if len(g1) == 0 || len(g2) == 0 {
 			return 0
 		}
-		port := []string{"", sim.PortLearner, sim.PortElection}[d.Draw(label("port"), 0, 2)]
+		port := []sim.Port{sim.PortBoth, sim.PortLearner, sim.PortElection}[d.Draw(label("port"), 0, 2)]
 		b.spec.Faults = append(b.spec.Faults, sim.Fault{Kind: sim.FaultPartition, At: at(t0), Heal: at(heal),
 			Groups: [][]protocol.ServerID{g1, g2}, OneWay: d.Draw(label("one way"), 0, 1) == 1, Port: port})
 		return heal
 	case 2: // crash point between writes, then restart
 		w := protocol.WriteKind(d.Draw(label("write kind"), 1, int(protocol.WriteClearUpdatingEpochMarker)))
-		point := []string{"after", "before", "torn"}[d.Draw(label("point"), 0, 2)]
+		point := []sim.CrashPoint{sim.CrashAfter, sim.CrashBefore, sim.CrashTorn}[d.Draw(label("point"), 0, 2)]
 		back := t0 + time.Duration(d.Draw(label("down ms"), 1, 20000))*time.Millisecond
 		b.CrashPoint(server, t0, w, d.Draw(label("occurrence"), 1, 2), point).Restart(server, back)
 		return back
@@ -154,6 +160,69 @@ func generateFault(d Drawer, b *Builder, n, i int) time.Duration {
 		b.Crash(server, t0).Crash(other, t0).Restart(server, back).Restart(other, back)
 		return back
 	}
+}
+
+// generateProcessFaults adds up to two faults of the kinds added in issue 8: a process pause
+// (SIGSTOP, a GC pause), a learner port that refuses connects (nobody listens there), and a
+// restart from a replaced disk (a restored backup, an edited acceptedEpoch, or a disk
+// ZooKeeper refuses to load). It returns when the last of them ends.
+func generateProcessFaults(d Drawer, b *Builder, n int) time.Duration {
+	var last time.Duration
+	for i := 0; i < d.Draw("process faults", 0, 2); i++ {
+		label := func(s string) string { return fmt.Sprintf("process fault %d %s", i, s) }
+		t0 := time.Duration(d.Draw(label("at ms"), 0, 30000)) * time.Millisecond
+		server := protocol.ServerID(d.Draw(label("server"), 1, n))
+		switch d.Draw(label("kind"), 0, 2) {
+		case 0: // a pause
+			end := t0 + time.Duration(d.Draw(label("paused ms"), 1, 20000))*time.Millisecond
+			b.Pause(server, t0, end)
+			last = max(last, end)
+		case 1: // the learner port refuses connects, from every learner or from one
+			end := t0 + time.Duration(d.Draw(label("refusing ms"), 1, 30000))*time.Millisecond
+			var peers []protocol.ServerID
+			if d.Draw(label("only one learner refused"), 0, 1) == 1 {
+				if p := protocol.ServerID(d.Draw(label("refused learner"), 1, n)); p != server {
+					peers = []protocol.ServerID{p}
+				}
+			}
+			b.RefuseConnect(server, t0, end, peers...)
+			last = max(last, end)
+		default: // a crash, then a restart from another disk
+			back := t0 + time.Duration(d.Draw(label("down ms"), 1, 20000))*time.Millisecond
+			disk := replacedDisk(d, label, b.spec.DiskOf(server))
+			b.Crash(server, t0).RestartWithDisk(server, back, disk)
+			last = max(last, back)
+		}
+	}
+	return last
+}
+
+// replacedDisk draws the disk an operator puts in place: a backup of the server's history (a
+// prefix of it) put back under its current epoch files, the same disk with acceptedEpoch
+// raised by hand, or a disk ZooKeeper refuses to load (acceptedEpoch below currentEpoch). Disks
+// whose epoch files go back (an old backup restored whole, a wiped disk) let the ensemble reuse
+// an epoch a quorum already accepted: ZAB assumes epoch files are never lost, so those are a
+// hazard of the operator's making and live in catalogue scenarios, not in generated runs.
+func replacedDisk(d Drawer, label func(string) string, cur protocol.Disk) protocol.Disk {
+	cur.Txns = append([]protocol.Zxid(nil), cur.Txns...)
+	switch d.Draw(label("replaced disk"), 0, 2) {
+	case 0: // a backup of the data, under the current epoch files
+		cur.Txns = cur.Txns[:len(cur.Txns)-d.Draw(label("backup txns missing"), 0, len(cur.Txns))]
+		cur.SnapshotZxid, cur.LogStart = min(cur.SnapshotZxid, lastOf(cur.Txns)), 0
+		return cur
+	case 1: // acceptedEpoch edited upwards
+		cur.AcceptedEpoch = max(cur.AcceptedEpoch, cur.CurrentEpoch, 0) + protocol.Epoch(d.Draw(label("acceptedEpoch raised by"), 1, 5))
+		return cur
+	}
+	// Refused at load: "The accepted epoch, 0 is less than the current epoch, 1".
+	return protocol.Disk{AcceptedEpoch: 0, CurrentEpoch: 1, CurrentEpochTmp: -1}
+}
+
+func lastOf(txns []protocol.Zxid) protocol.Zxid {
+	if len(txns) == 0 {
+		return 0
+	}
+	return txns[len(txns)-1]
 }
 
 func hasStart(b *Builder, id protocol.ServerID) bool {

@@ -18,6 +18,9 @@ const (
 	DecideJitter DecisionKind = "jitter"
 	// DecideLoss is whether a message from A to B is lost (Value 1) or not (0).
 	DecideLoss DecisionKind = "loss"
+	// DecideOrder is the order in which B threads of server A, woken together, run: Value is
+	// the permutation's rank in lexicographic order (0: the order the peer woke them in).
+	DecideOrder DecisionKind = "order"
 )
 
 // Decision is one random choice of a run, recorded so that a replay can follow the choices
@@ -33,8 +36,11 @@ type Decision struct {
 }
 
 func (d Decision) describe() string {
-	if d.Kind == DecideJitter {
+	switch d.Kind {
+	case DecideJitter:
 		return fmt.Sprintf("%s of s%d", d.Kind, d.A)
+	case DecideOrder:
+		return fmt.Sprintf("%s of %d threads of s%d", d.Kind, d.B, d.A)
 	}
 	return fmt.Sprintf("%s s%d->s%d", d.Kind, d.A, d.B)
 }
@@ -42,10 +48,15 @@ func (d Decision) describe() string {
 // decide makes one random choice: drawn from the PRNG (and recorded, if asked), or, when the run
 // follows recorded decisions, taken from them after checking that the run asks the same question.
 func (w *World) decide(kind DecisionKind, a, b protocol.ServerID, draw func() int64) int64 {
+	var v int64
 	if w.spec.Decisions != nil {
-		return w.follow(kind, a, b)
+		var ok bool
+		if v, ok = w.follow(kind, a, b); !ok {
+			v = draw() // DecisionsThenSeed: the file has no more of these; the seed goes on
+		}
+	} else {
+		v = draw()
 	}
-	v := draw()
 	if w.record {
 		w.decisions = append(w.decisions, Decision{Event: w.result.Events, Kind: kind, A: a, B: b, Value: v})
 	}
@@ -65,13 +76,17 @@ type decisionStream struct {
 	next   int
 }
 
-func (w *World) follow(kind DecisionKind, a, b protocol.ServerID) int64 {
+// follow takes the next recorded answer to the question. ok is false when the file has no more
+// answers in that stream and the spec allows the seed to take over (DecisionsThenSeed).
+func (w *World) follow(kind DecisionKind, a, b protocol.ServerID) (v int64, ok bool) {
 	if w.result.Divergence != "" {
-		return 0
+		return 0, true
 	}
 	if w.streams == nil {
 		w.streams = map[decisionKey]*decisionStream{}
+		w.recordedKinds = map[DecisionKind]bool{}
 		for _, d := range w.spec.Decisions {
+			w.recordedKinds[d.Kind] = true
 			k := decisionKey{d.Kind, d.A, d.B}
 			st := w.streams[k]
 			if st == nil {
@@ -81,20 +96,28 @@ func (w *World) follow(kind DecisionKind, a, b protocol.ServerID) int64 {
 			st.values = append(st.values, d.Value)
 		}
 	}
+	if kind == DecideOrder && !w.recordedKinds[kind] {
+		// A file recorded before the world ordered woken threads ran them in the peer's
+		// order: the identity, rank 0.
+		return 0, true
+	}
 	asked := Decision{Event: w.result.Events, Kind: kind, A: a, B: b}
 	st := w.streams[decisionKey{kind, a, b}]
 	if st == nil || st.next >= len(st.values) {
+		if w.spec.DecisionsThenSeed {
+			return 0, false
+		}
 		n := 0
 		if st != nil {
 			n = len(st.values)
 		}
 		w.diverge(fmt.Sprintf("at event %d (%s) the run asks for %s number %d, but the file recorded %d of them",
 			asked.Event, protocol.FormatTime(w.now), asked.describe(), n+1, n))
-		return 0
+		return 0, true
 	}
-	v := st.values[st.next]
+	v = st.values[st.next]
 	st.next++
-	return v
+	return v, true
 }
 
 // checkAllFollowed reports, at the end of a replay, recorded decisions the run never asked for:
@@ -102,7 +125,7 @@ func (w *World) follow(kind DecisionKind, a, b protocol.ServerID) int64 {
 func (w *World) checkAllFollowed() {
 	// A run that stopped because it became stable may end before a question it would have
 	// asked later; only a run that went to its end or ran out of events is judged.
-	if w.spec.Decisions == nil || w.result.Divergence != "" || w.result.Truncated || w.stableStop {
+	if w.spec.Decisions == nil || w.result.Divergence != "" || w.result.Truncated || w.stableStop || w.spec.DecisionsThenSeed {
 		return
 	}
 	seen := map[decisionKey]int{}
@@ -132,4 +155,41 @@ func (w *World) RecordDecisions() { w.record = true }
 
 func (w *World) drawDelay(from, to protocol.ServerID) time.Duration {
 	return time.Duration(w.decide(DecideDelay, from, to, func() int64 { return int64(w.delay()) }))
+}
+
+// OrderOf is the permutation of n threads that an order decision's rank stands for: the
+// positions, in the order the peer woke them, in the order they run.
+func OrderOf(n int, rank int64) []int {
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	unrank(order, rank)
+	return order
+}
+
+// RankOf is the inverse of OrderOf; it fails unless order is a permutation of 0..len-1.
+func RankOf(order []int) (int64, error) {
+	n := len(order)
+	if n < 2 || n > 20 {
+		return 0, fmt.Errorf("an order names 2 to 20 threads, got %d", n)
+	}
+	seen := make([]bool, n)
+	for _, v := range order {
+		if v < 0 || v >= n || seen[v] {
+			return 0, fmt.Errorf("%v is not an order of the positions 0..%d, each once", order, n-1)
+		}
+		seen[v] = true
+	}
+	var rank int64
+	for i, v := range order {
+		smaller := 0
+		for _, u := range order[i+1:] {
+			if u < v {
+				smaller++
+			}
+		}
+		rank += int64(smaller) * factorial(n-1-i)
+	}
+	return rank, nil
 }

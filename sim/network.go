@@ -18,8 +18,8 @@ func (w *World) delay() time.Duration {
 }
 
 // blocks reports whether partition f cuts messages from a to b on port.
-func blocks(f *Fault, a, b protocol.ServerID, port string) bool {
-	if f.Port != "" && f.Port != port {
+func blocks(f *Fault, a, b protocol.ServerID, port Port) bool {
+	if f.Port != PortBoth && f.Port != port {
 		return false
 	}
 	ga, gb := -1, -1
@@ -40,7 +40,7 @@ func blocks(f *Fault, a, b protocol.ServerID, port string) bool {
 }
 
 // unblockedAt is the earliest time >= t at which no partition cuts a→b on port, or never.
-func (w *World) unblockedAt(a, b protocol.ServerID, t protocol.Time, port string) protocol.Time {
+func (w *World) unblockedAt(a, b protocol.ServerID, t protocol.Time, port Port) protocol.Time {
 	for moved := true; moved; {
 		moved = false
 		for i := range w.spec.Faults {
@@ -159,7 +159,9 @@ func (w *World) connect(srv int, target protocol.ServerID, timeout time.Duration
 }
 
 // connectArrive: the SYN reaches the target. A server that is down or not leading refuses
-// (RST); a listening leader accepts and the learner sees the connection one delay later.
+// (RST), and so does a learner port that a refuse-connect fault closes; a listening leader's
+// kernel accepts, and the learner sees the connection one delay later. A paused leader's
+// kernel still accepts; its process takes the socket when it resumes.
 func (w *World) connectArrive(ev event) {
 	c := &w.conns[ev.conn]
 	learner := c.ends[0]
@@ -167,15 +169,21 @@ func (w *World) connectArrive(ev event) {
 		return
 	}
 	tgt := &w.servers[ev.server]
-	if !tgt.up || !tgt.listening {
+	if !tgt.up || !tgt.listening || w.refuses(tgt.id, w.servers[learner].id) {
 		c.closed = [2]bool{true, true}
-		w.push(event{at: w.now.Add(w.drawDelay(tgt.id, w.servers[learner].id)), kind: evConnectFailed, server: learner, inc: c.inc[0], conn: ev.conn})
+		w.push(event{at: w.now.Add(w.drawDelay(tgt.id, w.servers[learner].id)), kind: evConnectFailed, server: learner, inc: c.inc[0], conn: ev.conn, fault: connRefused})
 		return
 	}
 	c.inc[1] = tgt.inc
 	c.accepted = true
-	w.emitSimple(TrAccepted, ev.server, w.servers[learner].id, ev.conn, "")
-	w.step(ev.server, protocol.Input{Kind: protocol.InputAccepted, Now: w.now, Conn: ev.conn, From: w.servers[learner].id})
+	if tgt.paused {
+		tgt.held = append(tgt.held, event{at: w.now, kind: evAccept, server: ev.server, inc: tgt.inc, conn: ev.conn})
+		if t := w.arrival(c, 1); t != never {
+			w.push(event{at: t, kind: evConnected, server: learner, inc: c.inc[0], conn: ev.conn})
+		}
+		return
+	}
+	w.accept(ev.server, ev.conn)
 	if c = &w.conns[ev.conn]; c.closed[1] {
 		return
 	}
@@ -184,95 +192,12 @@ func (w *World) connectArrive(ev event) {
 	}
 }
 
-// notify sends an election notification from srv to `to` on the election port (spec §4.1:
-// QuorumCnxManager keeps one connection per pair; a message to self is looped back at once).
-// A partition holds it until the heal; order per pair is FIFO. A notification to a server that
-// is down waits in the pair's send queue, which holds one message (a newer one replaces it), and
-// goes out when that server starts and the connection is made.
-func (w *World) notify(srv int, to protocol.ServerID, msg protocol.Message) {
-	ti := w.Index(to)
-	if ti < 0 {
-		return
-	}
-	tgt := &w.servers[ti]
-	link := w.nextLink()
-	w.trace = TraceEvent{Kind: TrSend, Server: w.servers[srv].id, Peer: to, Msg: msg, Link: link}
-	w.emit(&w.trace)
-	if ti == srv {
-		w.push(event{at: w.now, kind: evNotify, server: ti, inc: tgt.inc, msg: msg, fault: srv, link: link})
-		return
-	}
-	if !tgt.up {
-		k := srv*len(w.servers) + ti
-		w.pendingNotify[k], w.pendingLink[k], w.hasPending[k] = msg, link, true
-		return
-	}
-	w.deliverNotify(srv, ti, msg, link)
-}
-
-// deliverNotify puts a notification on the wire to a running server.
-//
-// While a partition cuts the pair, QuorumCnxManager's send queue (capacity one: a newer message
-// replaces an older one) holds only the latest notification, which leaves when the cut heals;
-// a partition does not pile up a backlog of stale rounds.
-func (w *World) deliverNotify(srv, ti int, msg protocol.Message, link uint64) {
-	tgt := &w.servers[ti]
-	t := w.unblockedAt(w.servers[srv].id, tgt.id, w.now, PortElection)
-	if t == never {
-		return
-	}
-	if t != w.now {
-		k := srv*len(w.servers) + ti
-		if !w.hasPending[k] {
-			w.push(event{at: t, kind: evNotifyHeal, server: ti, fault: srv})
-		}
-		w.pendingNotify[k], w.pendingLink[k], w.hasPending[k] = msg, link, true
-		return
-	}
-	t = t.Add(w.drawDelay(w.servers[srv].id, tgt.id))
-	last := &w.electLast[srv*len(w.servers)+ti]
-	if t <= *last {
-		t = *last + 1
-	}
-	*last = t
-	w.push(event{at: t, kind: evNotify, server: ti, inc: tgt.inc, msg: msg, fault: srv, link: link})
-}
-
-// notifyHeal: the cut between a pair healed; send the one notification its queue holds.
-func (w *World) notifyHeal(ev event) {
-	k := ev.fault*len(w.servers) + ev.server
-	if !w.hasPending[k] || !w.servers[ev.fault].up {
-		return
-	}
-	w.hasPending[k] = false
-	if w.servers[ev.server].up {
-		w.deliverNotify(ev.fault, ev.server, w.pendingNotify[k], w.pendingLink[k])
-	} else {
-		w.hasPending[k] = true // the receiver is down: keep it for its start
-	}
-}
-
-// flushNotifications sends what every running server queued for srv while it was down.
-func (w *World) flushNotifications(srv int) {
-	n := len(w.servers)
-	for from := 0; from < n; from++ {
-		k := from*n + srv
-		if !w.hasPending[k] {
-			continue
-		}
-		w.hasPending[k] = false
-		if from != srv && w.servers[from].up {
-			w.deliverNotify(from, srv, w.pendingNotify[k], w.pendingLink[k])
-		}
-	}
-}
-
-// dropQueuedNotifications forgets what a crashed server had queued for others.
-func (w *World) dropQueuedNotifications(srv int) {
-	n := len(w.servers)
-	for to := 0; to < n; to++ {
-		w.hasPending[srv*n+to] = false
-	}
+// accept hands an accepted connection to the leader's process.
+func (w *World) accept(srv int, id protocol.ConnID) {
+	c := &w.conns[id]
+	learner := w.servers[c.ends[0]].id
+	w.emitSimple(TrAccepted, srv, learner, id, "")
+	w.step(srv, protocol.Input{Kind: protocol.InputAccepted, Now: w.now, Conn: id, From: learner})
 }
 
 // nextLink issues the id that ties a message's send to its delivery (TraceEvent.Link).

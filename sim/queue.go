@@ -14,22 +14,30 @@ const (
 	evConnectFailed                      // the connect was refused or timed out
 	evFault                              // a scheduled fault happens
 	evNotify                             // an election notification arrives (fault: the sender's index)
-	evNotifyHeal                         // a cut pair healed: send its queued notification (fault: the sender)
+	evAccept                             // a paused leader's process accepts a connection its kernel took
+	evResume                             // a woken thread of a peer takes its next step (timer: which)
+	evDial                               // a QuorumCnxManager dial from fault reaches server's election port
 )
+
+// connRefused, in an evConnectFailed's fault field, says the connect was reset (nobody listens
+// there) rather than timed out.
+const connRefused = 1
 
 // event is one entry of the queue. inc is the incarnation of the server it is for: events
 // meant for a process that has since crashed are dropped.
 type event struct {
-	at     protocol.Time
-	seq    uint64
-	kind   eventKind
-	server int // index into World.servers
-	inc    uint32
-	conn   protocol.ConnID
-	fault  int
-	timer  protocol.TimerID
-	msg    protocol.Message
-	link   uint64 // the message's id (TraceEvent.Link)
+	at   protocol.Time
+	seq  uint64
+	kind eventKind
+	// peerInc is the incarnation of the other server an event involves (a dial's initiator).
+	peerInc uint32
+	server  int // index into World.servers
+	inc     uint32
+	conn    protocol.ConnID
+	fault   int
+	timer   protocol.TimerID
+	msg     protocol.Message
+	link    uint64 // the message's id (TraceEvent.Link)
 }
 
 // eventQueue is a binary min-heap on (at, seq). Typed, so pushing does not box.

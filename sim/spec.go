@@ -37,51 +37,6 @@ func DefaultOptions() Options {
 	return Options{OneWayDelayMin: time.Millisecond, OneWayDelayJitter: 2 * time.Millisecond}
 }
 
-// FaultKind names a scheduled fault.
-type FaultKind string
-
-// Faults. Each is data: it round-trips through the run file.
-const (
-	// FaultStart starts Server at At instead of at 0 (a delayed start).
-	FaultStart FaultKind = "start"
-	// FaultCrash kills Server's process at At: memory is lost, the disk survives.
-	FaultCrash FaultKind = "crash"
-	// FaultRestart starts a crashed Server again at At, from its disk alone.
-	FaultRestart FaultKind = "restart"
-	// FaultPartition cuts every link between Groups from At until Heal (0 = never); with
-	// OneWay, only messages from Groups[0] to Groups[1] are cut.
-	FaultPartition FaultKind = "partition"
-	// FaultCrashPoint crashes Server at its Occurrence-th write of kind Write at or after At:
-	// Point "before" (the write never happens), "torn" (the process dies inside it) or
-	// "after" (it completes, and nothing after it in the same step happens).
-	FaultCrashPoint FaultKind = "crash-point"
-	// FaultDiskWrite makes Server's Occurrence-th write of kind Write at or after At fail
-	// with an IOException.
-	FaultDiskWrite FaultKind = "disk-write-fails"
-)
-
-// Fault is one scheduled fault. Fields a kind does not use stay zero.
-type Fault struct {
-	Kind       FaultKind
-	At         protocol.Time
-	Server     protocol.ServerID
-	Groups     [][]protocol.ServerID
-	OneWay     bool
-	Heal       protocol.Time
-	Write      protocol.WriteKind
-	Occurrence int
-	Point      string
-	// Port limits a partition to one kind of traffic: PortLearner (learner connections to
-	// the leader) or PortElection (election notifications); "" cuts both.
-	Port string
-}
-
-// Ports a partition can cut.
-const (
-	PortLearner  = "learner"
-	PortElection = "election"
-)
-
 // ServerDisk is the initial disk of one server.
 type ServerDisk struct {
 	ID   protocol.ServerID
@@ -110,6 +65,11 @@ type RunSpec struct {
 	// comes from here, in order, and a run that asks a different question stops with a
 	// divergence (Result.Divergence).
 	Decisions []Decision
+	// DecisionsThenSeed lets a run that follows Decisions go on when a stream of them runs out
+	// (the code now asks more questions than the file answers): the seed's PRNG answers the
+	// rest. `zabsim replay -update` uses it to re-record a file after a change, keeping every
+	// choice the file made. Never saved in a run file.
+	DecisionsThenSeed bool
 }
 
 // DefaultMaxEvents bounds a run: a healthy 7-server run for an hour of virtual time stays far
@@ -150,64 +110,24 @@ func (s *RunSpec) Validate() error {
 			errs = append(errs, fmt.Errorf("two initial disks for server %d", d.ID))
 		}
 		seen[d.ID] = true
-		if !slices.IsSorted(d.Disk.Txns) || len(slices.Compact(slices.Clone(d.Disk.Txns))) != len(d.Disk.Txns) {
-			errs = append(errs, fmt.Errorf("server %d: txn log must be strictly increasing zxids", d.ID))
+		for _, err := range validateDisk(d.Disk) {
+			errs = append(errs, fmt.Errorf("initial disk of server %d: %w", d.ID, err))
 		}
 	}
-	for i, f := range s.Faults {
-		if err := s.validateFault(f); err != nil {
-			errs = append(errs, fmt.Errorf("fault %d (%s): %w", i, f.Kind, err))
+	if s.Until > MaxTime {
+		errs = append(errs, fmt.Errorf("run length (until) %v is above the limit of %v", s.Until, MaxTime))
+	}
+	for i := range s.Faults {
+		for _, err := range s.validateFault(&s.Faults[i]) {
+			errs = append(errs, fmt.Errorf("fault %d (%s): %w", i, s.Faults[i].Kind, err))
 		}
 	}
 	return errors.Join(errs...)
 }
 
-func (s *RunSpec) validateFault(f Fault) error {
-	if f.At < 0 {
-		return fmt.Errorf("negative time %v", f.At)
-	}
-	switch f.Kind {
-	case FaultStart, FaultCrash, FaultRestart:
-	case FaultPartition:
-		if len(f.Groups) < 2 {
-			return errors.New("a partition needs at least two groups")
-		}
-		for _, g := range f.Groups {
-			for _, id := range g {
-				if !s.Config.IsMember(id) {
-					return fmt.Errorf("server %d is not in the cluster", id)
-				}
-			}
-		}
-		if f.Heal != 0 && f.Heal < f.At {
-			return fmt.Errorf("heals at %v, before it starts at %v", f.Heal, f.At)
-		}
-		if f.Port != "" && f.Port != PortLearner && f.Port != PortElection {
-			return fmt.Errorf("port must be %q, %q or empty, got %q", PortLearner, PortElection, f.Port)
-		}
-		return nil
-	case FaultCrashPoint, FaultDiskWrite:
-		if f.Write == 0 {
-			return errors.New("no write kind")
-		}
-		if f.Occurrence < 1 {
-			return fmt.Errorf("occurrence must be at least 1, got %d", f.Occurrence)
-		}
-		if f.Kind == FaultCrashPoint && f.Point != "before" && f.Point != "torn" && f.Point != "after" {
-			return fmt.Errorf("crash point must be before, torn or after, got %q", f.Point)
-		}
-	default:
-		return fmt.Errorf("unknown fault kind %q", f.Kind)
-	}
-	if !s.Config.IsMember(f.Server) {
-		return fmt.Errorf("server %d is not in the cluster", f.Server)
-	}
-	return nil
-}
-
-// LastHeal is when the last fault ends: the latest fault time or partition heal. A run whose
-// faults all heal (every crash restarted, every partition healed) is judged for liveness from
-// here.
+// LastHeal is when the last fault ends: the latest fault time, or the end of a partition, a
+// pause or a refusal. A run whose faults all heal (every crash restarted, every partition
+// healed) is judged for liveness from here.
 func (s *RunSpec) LastHeal() protocol.Time {
 	var t protocol.Time
 	for _, f := range s.Faults {
@@ -215,7 +135,7 @@ func (s *RunSpec) LastHeal() protocol.Time {
 			continue // never happens in this run (a server that never starts, say)
 		}
 		t = max(t, f.At)
-		if f.Kind == FaultPartition {
+		if sc, _ := SchemaOf(f.Kind); sc.Ends {
 			t = max(t, f.Heal)
 		}
 	}
@@ -256,7 +176,7 @@ func (s *RunSpec) FaultsHeal() bool {
 			if i >= 0 {
 				down[i] = false
 			}
-		case FaultPartition:
+		case FaultPartition, FaultRefuseConnect:
 			if f.Heal == 0 {
 				return false
 			}

@@ -29,12 +29,18 @@ const (
 	TrPartition                          // a partition started (Detail)
 	TrHeal                               // a partition healed (Detail)
 	TrExit                               // a peer exited the process
+	TrPause                              // a server's process was stopped (Detail: until when)
+	TrResume                             // a paused process resumed (Detail: how much waited for it)
+	TrRun                                // a woken thread of a peer runs (Timer.Conn: 0 the leader's own, else its handler)
+	TrSendQueueDrop                      // Server's election send queue for Peer (capacity one) replaced Msg, unsent, by a newer one
+	TrRecvQueueDrop                      // Server's election receive queue (capacity 100) discarded Msg from Peer: a burst overfilled it
 )
 
 var traceNames = [...]string{TrStart: "start", TrRefused: "refused", TrCrash: "crash", TrRecv: "recv",
 	TrTimer: "timer", TrAccepted: "accepted", TrConnected: "connected", TrConnectFailed: "connect-failed",
 	TrClosed: "closed", TrSend: "send", TrDrop: "drop", TrPersist: "persist", TrWriteFailed: "write-failed",
-	TrState: "state", TrNote: "note", TrPartition: "partition", TrHeal: "heal", TrExit: "exit"}
+	TrState: "state", TrNote: "note", TrPartition: "partition", TrHeal: "heal", TrExit: "exit",
+	TrPause: "pause", TrResume: "resume", TrRun: "run", TrSendQueueDrop: "send-queue-drop", TrRecvQueueDrop: "recv-queue-drop"}
 
 func (k TraceKind) String() string {
 	if int(k) < len(traceNames) && traceNames[k] != "" {
@@ -57,6 +63,9 @@ type TraceEvent struct {
 	Write  protocol.DiskWrite
 	Note   protocol.Note
 	Detail string
+	// Fault is the scheduled fault (its index in RunSpec.Faults, plus one) that caused the
+	// event: a crash, a start, a partition, a pause; 0 for none.
+	Fault int
 	// Link ties a message's send (and drop) to its delivery: both carry the same id, unique in
 	// the run (0: not a message). It is a cross-reference for viewers, derived from the order
 	// of events, so it is left out of the text and the hash.
@@ -66,117 +75,86 @@ type TraceEvent struct {
 // AppendText appends the event's one-line text form: time, server, kind, details. Only our
 // own formatter is used, so the text (and the hash) never depends on pointers or map order.
 func (e *TraceEvent) AppendText(b []byte) []byte {
-	b = append(b, protocol.FormatTime(e.At)...)
-	b = append(b, " s"...)
-	b = strconv.AppendInt(b, int64(e.Server), 10)
-	b = append(b, ' ')
-	b = append(b, e.Kind.String()...)
-	switch e.Kind {
-	case TrRecv, TrSend, TrDrop:
-		if e.Kind == TrRecv {
-			b = append(b, " from s"...)
-		} else {
-			b = append(b, " to s"...)
-		}
-		b = strconv.AppendInt(b, int64(e.Peer), 10)
-		b = append(b, " c"...)
-		b = strconv.AppendUint(b, uint64(e.Conn), 10)
-		b = append(b, ' ')
-		b = e.Msg.AppendText(b)
-	case TrTimer:
-		b = append(b, ' ')
-		b = append(b, e.Timer.Kind.String()...)
-	case TrAccepted, TrConnected, TrConnectFailed, TrClosed:
-		b = append(b, " s"...)
-		b = strconv.AppendInt(b, int64(e.Peer), 10)
-		b = append(b, " c"...)
-		b = strconv.AppendUint(b, uint64(e.Conn), 10)
-	case TrPersist, TrWriteFailed:
-		b = append(b, ' ')
-		b = e.Write.AppendText(b)
-	case TrState:
-		b = append(b, ' ')
-		b = append(b, e.State.String()...)
-		b = append(b, '/')
-		b = append(b, e.Zab.String()...)
-	case TrNote:
-		b = append(b, ' ')
-		b = e.Note.AppendText(b)
-	}
-	if e.Detail != "" {
-		b = append(b, ' ')
-		b = append(b, e.Detail...)
-	}
-	return b
+	enc := protocol.Enc{Buf: b}
+	e.Encode(&enc)
+	return enc.Buf
 }
 
 // String is AppendText as a string.
 func (e *TraceEvent) String() string { return string(e.AppendText(nil)) }
 
-// hasher digests a fixed binary encoding of each trace event. Its output is part of the
-// contract (run files record it), so changing the mixing changes every recorded hash.
-type hasher struct{ h uint64 }
-
-const (
-	fnvOffset = 14695981039346656037
-	fnvPrime  = 1099511628211
-)
-
-// u64 mixes one word in (a multiply-xorshift step, far cheaper than byte-wise FNV).
-func (h *hasher) u64(v uint64) {
-	h.h = (h.h ^ v) * 0x9e3779b97f4a7c15
-	h.h ^= h.h >> 29
-}
-
-func (h *hasher) str(s string) {
-	h.u64(uint64(len(s)))
-	for i := 0; i < len(s); i++ {
-		h.h ^= uint64(s[i])
-		h.h *= fnvPrime
-	}
-}
-
-func (h *hasher) zxids(z []protocol.Zxid) {
-	h.u64(uint64(len(z)))
-	for _, x := range z {
-		h.u64(uint64(x))
-	}
-}
-
-// event digests the fields the event's kind uses (the others are zero).
-func (h *hasher) event(e *TraceEvent) {
-	h.u64(uint64(e.At))
-	h.u64(uint64(e.Kind)<<48 | uint64(e.State)<<40 | uint64(e.Zab)<<32 | uint64(e.Conn))
-	h.u64(uint64(e.Server)<<32 ^ uint64(e.Peer))
+// Encode writes the event as its trace line shows it; in hash mode it digests the same
+// fields, so the trace hash covers everything the trace shows (protocol.Enc). Two fields are
+// left out on purpose: Link, a cross-reference derived from the order of events, and
+// Timer.Gen, the peer's internal counter that tells a stale timer from a live one.
+func (e *TraceEvent) Encode(enc *protocol.Enc) {
+	enc.Time(e.At)
+	enc.Lit(" s")
+	enc.Int(int64(e.Server))
+	enc.Byte(' ')
+	enc.Enum(int(e.Kind), e.Kind.String())
 	switch e.Kind {
+	case TrRecv, TrSend, TrDrop, TrSendQueueDrop, TrRecvQueueDrop:
+		if e.Kind == TrRecv || e.Kind == TrRecvQueueDrop {
+			enc.Lit(" from s")
+		} else {
+			enc.Lit(" to s")
+		}
+		enc.Int(int64(e.Peer))
+		enc.Lit(" c")
+		enc.Uint(uint64(e.Conn))
+		enc.Byte(' ')
+		e.Msg.Encode(enc)
 	case TrTimer:
-		h.u64(uint64(e.Timer.Kind)<<32 | uint64(e.Timer.Gen))
-	case TrSend, TrRecv, TrDrop:
-		m := &e.Msg
-		h.u64(uint64(m.Type)<<32 | uint64(uint32(m.Version)))
-		h.u64(uint64(m.Zxid))
-		h.u64(uint64(m.Sid)<<32 ^ uint64(m.Epoch))
-		if m.Txns != nil {
-			h.zxids(m.Txns)
+		enc.Byte(' ')
+		enc.Enum(int(e.Timer.Kind), e.Timer.Kind.String())
+		if e.Timer.Conn != 0 {
+			enc.Lit(" c")
+			enc.Uint(uint64(e.Timer.Conn))
 		}
+	case TrRun:
+		if e.Timer.Conn == 0 {
+			enc.Lit(" leader-thread")
+		} else {
+			enc.Lit(" handler c")
+			enc.Uint(uint64(e.Timer.Conn))
+		}
+	case TrAccepted, TrConnected, TrConnectFailed, TrClosed:
+		enc.Lit(" s")
+		enc.Int(int64(e.Peer))
+		enc.Lit(" c")
+		enc.Uint(uint64(e.Conn))
 	case TrPersist, TrWriteFailed:
-		w := &e.Write
-		h.u64(uint64(w.Kind)<<56 ^ uint64(w.Epoch))
-		h.u64(uint64(w.Zxid))
-		h.zxids(w.Txns)
+		enc.Byte(' ')
+		e.Write.Encode(enc)
+	case TrState:
+		enc.Byte(' ')
+		enc.Enum(int(e.State), e.State.String())
+		enc.Byte('/')
+		enc.Enum(int(e.Zab), e.Zab.String())
 	case TrNote:
-		n := &e.Note
-		h.u64(uint64(n.Kind)<<8 | uint64(n.Mode) | uint64(n.State)<<16)
-		h.u64(uint64(n.Epoch))
-		h.u64(uint64(n.Peer))
-		h.u64(uint64(n.Zxid))
-		h.u64(uint64(len(n.Sids)))
-		for _, s := range n.Sids {
-			h.u64(uint64(s))
-		}
-		h.str(n.Reason)
+		enc.Byte(' ')
+		e.Note.Encode(enc)
 	}
 	if e.Detail != "" {
-		h.str(e.Detail)
+		enc.Byte(' ')
+		enc.Str(e.Detail)
 	}
+	if e.Fault != 0 {
+		enc.Lit(" [fault ")
+		enc.Int(int64(e.Fault - 1))
+		enc.Byte(']')
+	}
+}
+
+// hasher digests trace events with the same encoding their text uses. Its output is part of
+// the contract (run files record it), so changing the encoding changes every recorded hash.
+type hasher struct{ enc protocol.Enc }
+
+const fnvOffset = 14695981039346656037
+
+// event digests one event, and an end mark so that adjacent events cannot blur.
+func (h *hasher) event(e *TraceEvent) {
+	e.Encode(&h.enc)
+	h.enc.Enum(0xff, "")
 }

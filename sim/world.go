@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"zabsim/protocol"
@@ -36,6 +37,12 @@ type server struct {
 	exited    bool
 	refused   string
 	writes    [protocol.WriteClearUpdatingEpochMarker + 1]int // writes done, per kind
+	// paused: the process is stopped (FaultPause) until pausedUntil; the events meant for it
+	// wait in held, in the order they came, and are handed to it when it resumes.
+	paused      bool
+	pausedUntil protocol.Time
+	pauseFault  int // the pause fault that stopped it
+	held        []event
 }
 
 // conn is one TCP connection: ends[0] is the learner that connected, ends[1] the leader.
@@ -58,45 +65,74 @@ type Result struct {
 	End        protocol.Time
 	TraceHash  uint64
 	Probes     [protocol.ProbeCount]int
+	// Stop says why the run ended: StopStable, StopUntil, StopQuiet (nothing left to
+	// happen), StopEvents (the event budget), StopObserver or StopDivergence.
+	Stop string
+	// Faults says, per scheduled fault (same index as RunSpec.Faults), what became of it.
+	Faults []FaultOutcome
+}
+
+// Why a run ended (Result.Stop).
+const (
+	StopStable     = "stable"     // StopWhenStable: synced to one leader, nothing left to fire
+	StopUntil      = "until"      // the run reached RunSpec.Until
+	StopQuiet      = "quiet"      // the event queue ran dry
+	StopEvents     = "events"     // the event budget ran out (Truncated)
+	StopObserver   = "observer"   // an observer stopped it (the first violation, say)
+	StopDivergence = "divergence" // a replay asked a question its file does not answer
+)
+
+// FaultOutcome is what became of one scheduled fault, so that a report can show that every
+// fault either happened or why it could not.
+type FaultOutcome struct {
+	// Happened: the fault took effect.
+	Happened bool
+	// At is when it took effect; for one that did not, when it was due.
+	At protocol.Time
+	// Note says what it did, or why it did not happen.
+	Note string
 }
 
 // World is one simulated run.
 type World struct {
-	spec       *RunSpec
-	cfg        protocol.Config
-	now        protocol.Time
-	seq        uint64
-	queue      eventQueue
-	servers    []server
-	conns      []conn // index = ConnID; 0 unused
-	netRand    *rand.Rand
-	jitRand    *rand.Rand
-	netPCG     *rand.PCG
-	jitPCG     *rand.PCG
-	spares     []*protocol.QuorumPeer
-	hash       hasher
-	obs        []Observer
-	effects    []protocol.Effect
-	trace      TraceEvent
-	result     Result
-	armed      []bool // per fault: a crash point or disk fault is armed (its At has passed)
-	fired      []bool // per fault: a crash point or disk fault has been used
-	base       []int  // per fault: the server's count of that write kind when it was armed
-	mutator    *Mutator
-	record     bool
-	decisions  []Decision
-	streams    map[decisionKey]*decisionStream
-	stableStop bool
-	mutIn      protocol.Input
-	// electLast is the last arrival time of a notification per (sender, receiver) pair.
-	electLast []protocol.Time
-	// pendingNotify is each pair's one-message send queue, for a receiver that is down.
-	pendingNotify []protocol.Message
-	pendingLink   []uint64
-	hasPending    []bool
+	spec      *RunSpec
+	cfg       protocol.Config
+	now       protocol.Time
+	seq       uint64
+	queue     eventQueue
+	servers   []server
+	conns     []conn // index = ConnID; 0 unused
+	netRand   *rand.Rand
+	jitRand   *rand.Rand
+	netPCG    *rand.PCG
+	jitPCG    *rand.PCG
+	spares    []*protocol.QuorumPeer
+	hash      hasher
+	obs       []Observer
+	effects   []protocol.Effect
+	trace     TraceEvent
+	result    Result
+	armed     []bool // per fault: a crash point or disk fault is armed (its At has passed)
+	fired     []bool // per fault: a crash point or disk fault has been used
+	base      []int  // per fault: the server's count of that write kind when it was armed
+	mutator   *Mutator
+	record    bool
+	decisions []Decision
+	streams   map[decisionKey]*decisionStream
+	// recordedKinds: the kinds of decision the followed file recorded at all (lookups only)
+	recordedKinds map[DecisionKind]bool
+	stableStop    bool
+	mutIn         protocol.Input
+	qcm           qcmState
 	links         uint64 // message ids issued (TraceEvent.Link)
 	stopped       bool
-	changed       bool // a role changed in this step (for StopWhenStable)
+	changed       bool // a role changed or a fault happened in this step (for StopWhenStable)
+	outcomes      []FaultOutcome
+	applied       []uint8           // per fault: 1 once it was applied, 2 once a lasting fault ended too
+	faultCause    int               // the fault (index+1) whose effects are being applied, for TraceEvent.Fault
+	wakes         []protocol.Effect // threads woken together, waiting for runWoken to order them
+	order         []int             // scratch for a drawn order
+	refusedCount  []int             // per fault: connects a refuse-connect fault refused
 }
 
 // NewWorld builds the world for spec. The spec must be valid (RunSpec.Validate).
@@ -111,10 +147,11 @@ func NewWorld(spec *RunSpec, observers ...Observer) *World {
 func (w *World) Reset(spec *RunSpec, observers ...Observer) {
 	*w = World{spec: spec, cfg: spec.Config, obs: append(w.obs[:0], observers...),
 		conns: append(w.conns[:0], conn{}), queue: eventQueue{items: w.queue.items[:0]},
-		servers: w.servers[:0], effects: w.effects[:0], netRand: w.netRand, jitRand: w.jitRand, electLast: w.electLast,
-		pendingNotify: w.pendingNotify, pendingLink: w.pendingLink, hasPending: w.hasPending, decisions: w.decisions[:0],
+		servers: w.servers[:0], effects: w.effects[:0], netRand: w.netRand, jitRand: w.jitRand,
+		qcm: w.qcm, wakes: w.wakes[:0], order: w.order[:0], decisions: w.decisions[:0],
 		netPCG: w.netPCG, jitPCG: w.jitPCG,
-		armed: resize(w.armed, len(spec.Faults)), fired: resize(w.fired, len(spec.Faults)), base: resize(w.base, len(spec.Faults))}
+		armed: resize(w.armed, len(spec.Faults)), fired: resize(w.fired, len(spec.Faults)), base: resize(w.base, len(spec.Faults)),
+		outcomes: resize(w.outcomes, len(spec.Faults)), applied: resize(w.applied, len(spec.Faults)), refusedCount: resize(w.refusedCount, len(spec.Faults))}
 	var master rand.PCG
 	master.Seed(spec.Seed, 0x7a616273696d) // "zabsim"
 	// Each subsystem draws from its own stream, so a change in how often one draws does not
@@ -125,10 +162,7 @@ func (w *World) Reset(spec *RunSpec, observers ...Observer) {
 	}
 	w.netPCG.Seed(master.Uint64(), master.Uint64())
 	w.jitPCG.Seed(master.Uint64(), master.Uint64())
-	w.hash.h = fnvOffset
-	for i, f := range spec.Faults {
-		w.push(event{at: f.At, kind: evFault, fault: i, server: -1})
-	}
+	w.hash.enc = protocol.NewHashEnc(fnvOffset)
 	spares := w.spares[:0]
 	for i := range w.servers[:cap(w.servers)] {
 		old := &w.servers[:cap(w.servers)][i]
@@ -137,24 +171,28 @@ func (w *World) Reset(spec *RunSpec, observers ...Observer) {
 				spares = append(spares, p)
 			}
 		}
-		*old = server{} // so that no peer is collected twice by a later Reset
+		*old = server{held: old.held[:0]} // no peer is collected twice by a later Reset
 	}
 	for _, sc := range spec.Config.Servers {
 		s := server{id: sc.ID, disk: spec.DiskOf(sc.ID)}
+		if i := len(w.servers); i < cap(w.servers) {
+			s.held = w.servers[:cap(w.servers)][i].held[:0]
+		}
 		if n := len(spares); n > 0 {
 			s.spare, spares = spares[n-1], spares[:n-1]
 		}
 		w.servers = append(w.servers, s)
 	}
 	w.spares = spares
-	w.electLast = resize(w.electLast, len(w.servers)*len(w.servers))
-	w.pendingNotify = resize(w.pendingNotify, len(w.servers)*len(w.servers))
-	w.pendingLink = resize(w.pendingLink, len(w.servers)*len(w.servers))
-	w.hasPending = resize(w.hasPending, len(w.servers)*len(w.servers))
+	w.qcm.reset(len(w.servers))
+	// Servers boot before the faults due at the same time: a crash at 0 kills a running process.
 	for i := range w.servers {
 		if !startsLate(spec, w.servers[i].id) {
 			w.push(event{at: 0, kind: evStart, server: i})
 		}
+	}
+	for i, f := range spec.Faults {
+		w.push(event{at: f.At, kind: evFault, fault: i, server: -1})
 	}
 }
 
@@ -273,11 +311,16 @@ func (w *World) Run() Result {
 	for !w.stopped {
 		// A storm grows the queue faster than it drains; bound the memory as well as the time.
 		if w.result.Events >= budget || uint64(len(w.queue.items)) > budget/4 {
-			w.result.Truncated = true
+			w.result.Truncated, w.result.Stop = true, StopEvents
 			break
 		}
 		ev, ok := w.queue.pop()
-		if !ok || ev.at > w.spec.Until {
+		if !ok {
+			w.result.Stop = StopQuiet
+			break
+		}
+		if ev.at > w.spec.Until {
+			w.result.Stop = StopUntil
 			break
 		}
 		w.now = ev.at
@@ -288,12 +331,23 @@ func (w *World) Run() Result {
 			o.AfterStep(w)
 		}
 		if w.spec.StopWhenStable && w.changed && w.stable() {
-			w.stableStop = true
+			w.stableStop, w.result.Stop = true, StopStable
 			break
 		}
 	}
+	if w.stopped && w.result.Stop == "" {
+		w.result.Stop = StopObserver
+		if w.result.Divergence != "" {
+			w.result.Stop = StopDivergence
+		}
+	}
+	if w.result.Stop == StopUntil {
+		w.now = max(w.now, w.spec.Until)
+	}
 	w.result.End = w.now
-	w.result.TraceHash = w.hash.h
+	w.finishOutcomes()
+	w.result.Faults = w.outcomes
+	w.result.TraceHash = w.hash.enc.H
 	w.checkAllFollowed()
 	return w.result
 }
@@ -308,7 +362,7 @@ func (w *World) emit(e *TraceEvent) {
 
 // emitSimple emits a trace line with only a kind, server, peer, conn and detail.
 func (w *World) emitSimple(kind TraceKind, srv int, peer protocol.ServerID, c protocol.ConnID, detail string) {
-	w.trace = TraceEvent{Kind: kind, Server: w.servers[srv].id, Peer: peer, Conn: c, Detail: detail}
+	w.trace = TraceEvent{Kind: kind, Server: w.servers[srv].id, Peer: peer, Conn: c, Detail: detail, Fault: w.faultCause}
 	w.emit(&w.trace)
 }
 
@@ -321,8 +375,8 @@ func (w *World) dispatch(ev event) {
 		w.startServer(ev.server, "boot")
 		return
 	}
-	if ev.kind == evNotifyHeal {
-		w.notifyHeal(ev)
+	if ev.kind == evDial {
+		w.dialArrives(ev)
 		return
 	}
 	if ev.kind == evConnectArrive {
@@ -334,10 +388,17 @@ func (w *World) dispatch(ev event) {
 	if !s.up || s.inc != ev.inc {
 		return // meant for a process that has since died
 	}
+	if s.paused {
+		s.held = append(s.held, ev) // it waits in the socket, or the timer fires late
+		return
+	}
 	in := protocol.Input{Now: w.now, Conn: ev.conn}
 	switch ev.kind {
 	case evTimer:
 		in.Kind, in.Timer = protocol.InputTimer, ev.timer
+		if ev.timer.Kind == protocol.TimerElection {
+			in.HaveDelivered = w.haveDelivered(ev.server)
+		}
 		w.trace = TraceEvent{Kind: TrTimer, Server: s.id, Timer: ev.timer}
 		w.emit(&w.trace)
 	case evDeliver:
@@ -362,6 +423,13 @@ func (w *World) dispatch(ev event) {
 		c := &w.conns[ev.conn]
 		in.Kind, in.From = protocol.InputConnected, w.servers[c.ends[1]].id
 		w.emitSimple(TrConnected, ev.server, in.From, ev.conn, "")
+	case evAccept:
+		w.accept(ev.server, ev.conn)
+		return
+	case evResume:
+		in.Kind, in.Timer = protocol.InputResume, ev.timer
+		w.trace = TraceEvent{Kind: TrRun, Server: s.id, Timer: ev.timer}
+		w.emit(&w.trace)
 	case evNotify:
 		in.Kind, in.Msg, in.From = protocol.InputNotification, ev.msg, w.servers[ev.fault].id
 		w.trace = TraceEvent{Kind: TrRecv, Server: s.id, Peer: in.From, Msg: ev.msg, Link: ev.link}
@@ -370,7 +438,11 @@ func (w *World) dispatch(ev event) {
 		c := &w.conns[ev.conn]
 		c.closed = [2]bool{true, true}
 		in.Kind, in.From = protocol.InputConnectFailed, w.servers[c.ends[1]].id
-		w.emitSimple(TrConnectFailed, ev.server, in.From, ev.conn, "")
+		why := "timed out"
+		if ev.fault == connRefused {
+			why = "refused"
+		}
+		w.emitSimple(TrConnectFailed, ev.server, in.From, ev.conn, why)
 	}
 	w.step(ev.server, in)
 }
@@ -447,6 +519,13 @@ func (w *World) apply(srv int, effects []protocol.Effect) (protocol.DiskWrite, b
 			w.result.Probes[e.Probe]++
 		case protocol.EffectNotify:
 			w.notify(srv, e.To, e.Msg)
+		case protocol.EffectConnectAll:
+			w.connectAll(srv)
+		case protocol.EffectWake:
+			w.wakes = append(w.wakes, *e)
+			if i+1 == len(effects) || effects[i+1].Kind != protocol.EffectWake {
+				w.runWoken(srv)
+			}
 		case protocol.EffectExit:
 			w.emitSimple(TrExit, srv, 0, 0, "QUORUM_PACKET_ERROR")
 			w.crash(srv, "exit")
@@ -454,6 +533,68 @@ func (w *World) apply(srv int, effects []protocol.Effect) (protocol.DiskWrite, b
 		}
 	}
 	return protocol.DiskWrite{}, true
+}
+
+// runWoken schedules the threads one step woke together (EffectWake). ZooKeeper's notifyAll
+// lets the JVM run them in any order; the world draws the order (a recorded decision, so
+// replays and hand edits follow it; 0 is the order the peer listed them in, its own thread
+// first) and runs each at least its After from now.
+func (w *World) runWoken(srv int) {
+	s := &w.servers[srv]
+	n := len(w.wakes)
+	w.order = w.order[:0]
+	for i := 0; i < n; i++ {
+		w.order = append(w.order, i)
+	}
+	if n > 1 {
+		rank := w.decide(DecideOrder, s.id, protocol.ServerID(n), func() int64 { return w.jitRand.Int64N(factorial(n)) })
+		if rank < 0 || rank >= factorial(n) {
+			w.diverge(fmt.Sprintf("at event %d (%s) the order of %d threads of s%d is recorded as %d, which is not below %d!",
+				w.result.Events, protocol.FormatTime(w.now), n, s.id, rank, n))
+			rank = 0
+		}
+		unrank(w.order, rank)
+	}
+	leaderAt, handlerFirst := protocol.Time(-1), false
+	for _, k := range w.order {
+		e := &w.wakes[k]
+		at := w.now.Add(e.After)
+		if e.Timer.Conn == 0 {
+			leaderAt = at
+		} else if leaderAt < 0 || at < leaderAt {
+			handlerFirst = true
+		}
+		w.push(event{at: at, kind: evResume, server: srv, inc: s.inc, timer: e.Timer})
+	}
+	if leaderAt >= 0 && handlerFirst {
+		w.result.Probes[protocol.ProbeHandlerBeforeLeader]++
+	}
+	w.wakes = w.wakes[:0]
+}
+
+// factorial is n! for the small n of threads woken together (a 64-server ensemble has at most
+// 64 handlers; n is capped at 20 by the int64 range, beyond which the order falls back to
+// draws of the first 20! orders).
+func factorial(n int) int64 {
+	f := int64(1)
+	for i := 2; i <= min(n, 20); i++ {
+		f *= int64(i)
+	}
+	return f
+}
+
+// unrank turns rank in [0, n!) into the rank-th permutation of order (the identity at 0), in
+// lexicographic order (the Lehmer code).
+func unrank(order []int, rank int64) {
+	n := len(order)
+	for i := 0; i < n && i < 20; i++ {
+		f := factorial(n - 1 - i)
+		j := i + int(rank/f)
+		rank %= f
+		v := order[j]
+		copy(order[i+1:j+1], order[i:j])
+		order[i] = v
+	}
 }
 
 // persist applies one write, unless a scheduled disk fault fails it or a crash point falls on
@@ -470,15 +611,18 @@ func (w *World) persist(srv int, wr protocol.DiskWrite, moreEffects bool) bool {
 			continue
 		}
 		w.fired[i] = true
+		w.outcomes[i].Happened, w.outcomes[i].At = true, w.now
 		if f.Kind == FaultDiskWrite {
-			w.trace = TraceEvent{Kind: TrWriteFailed, Server: s.id, Write: wr}
+			w.outcomes[i].Note = fmt.Sprintf("its %s write failed", wr.Kind)
+			w.trace = TraceEvent{Kind: TrWriteFailed, Server: s.id, Write: wr, Fault: i + 1}
 			w.emit(&w.trace)
 			return false
 		}
+		w.outcomes[i].Note = fmt.Sprintf("crashed %s its %s write", map[CrashPoint]string{CrashBefore: "before", CrashTorn: "inside", CrashAfter: "after"}[f.Point], wr.Kind)
 		switch f.Point {
-		case "torn":
+		case CrashTorn:
 			s.disk.ApplyTorn(wr)
-		case "after":
+		case CrashAfter:
 			s.disk.Apply(wr)
 			w.trace = TraceEvent{Kind: TrPersist, Server: s.id, Write: wr}
 			w.emit(&w.trace)
@@ -486,7 +630,9 @@ func (w *World) persist(srv int, wr protocol.DiskWrite, moreEffects bool) bool {
 		if moreEffects {
 			w.result.Probes[protocol.ProbeCrashBetweenWrites]++
 		}
-		w.crash(srv, "crash point "+f.Point+" "+wr.Kind.String())
+		w.faultCause = i + 1
+		w.crash(srv, "crash point "+f.Point.String()+" "+wr.Kind.String())
+		w.faultCause = 0
 		return true
 	}
 	s.disk.Apply(wr)
@@ -515,7 +661,6 @@ func (w *World) startServer(srv int, why string) {
 	w.changed = true
 	w.emitSimple(TrStart, srv, 0, 0, why)
 	w.step(srv, protocol.Input{Kind: protocol.InputStart, Now: w.now})
-	w.flushNotifications(srv)
 }
 
 // crash kills server srv's process. Its sockets die with it: the kernel resets them, so each
@@ -527,10 +672,14 @@ func (w *World) crash(srv int, why string) {
 		return
 	}
 	s.up, s.spare, s.peer, s.listening = false, s.peer, nil, false
+	if s.paused {
+		w.outcomes[s.pauseFault].Note = "killed while paused, at " + protocol.FormatTime(w.now)
+	}
+	s.paused, s.held = false, s.held[:0]
 	s.inc++
 	w.changed = true
 	w.emitSimple(TrCrash, srv, 0, 0, why)
-	w.dropQueuedNotifications(srv)
+	w.qcmCrash(srv)
 	for id := 1; id < len(w.conns); id++ {
 		c := &w.conns[id]
 		for end := 0; end < 2; end++ {
@@ -542,31 +691,155 @@ func (w *World) crash(srv int, why string) {
 }
 
 func (w *World) applyFault(i int) {
-	if i < 0 { // a heal, scheduled as -1-index of its partition
-		w.trace = TraceEvent{Kind: TrHeal, Server: -1, Detail: describePartition(&w.spec.Faults[-1-i])}
-		w.emit(&w.trace)
+	w.changed = true // a fault may be the last thing the run waited for (StopWhenStable)
+	if i < 0 {       // the end of a partition, pause or refusal, scheduled as -1-index
+		w.applied[-1-i] = 2
+		w.endFault(-1 - i)
 		return
 	}
+	w.applied[i] = 1
 	f := &w.spec.Faults[i]
+	out := &w.outcomes[i]
+	out.At = w.now
+	srv := w.Index(f.Server)
 	switch f.Kind {
 	case FaultCrashPoint, FaultDiskWrite:
-		if srv := w.Index(f.Server); srv >= 0 {
-			w.armed[i] = true
-			w.base[i] = w.servers[srv].writes[f.Write]
+		w.armed[i] = true
+		w.base[i] = w.servers[srv].writes[f.Write]
+	case FaultStart, FaultRestart:
+		s := &w.servers[srv]
+		if s.up {
+			out.Note = fmt.Sprintf("server %d was already running", f.Server)
+			return
 		}
-	case FaultStart:
-		w.startServer(w.Index(f.Server), "delayed start")
+		why := "restart"
+		if f.Kind == FaultStart {
+			why = "delayed start"
+		}
+		if f.Disk != nil {
+			s.disk = cloneDisk(*f.Disk)
+			why = "restart from a replaced disk"
+			w.result.Probes[protocol.ProbeReplacedDisk]++
+		}
+		out.Happened, out.Note = true, why
+		w.faultCause = i + 1
+		w.startServer(srv, why)
+		w.faultCause = 0
+		if s.refused != "" {
+			out.Note = why + ", refused to start: " + s.refused
+			if f.Disk != nil {
+				w.result.Probes[protocol.ProbeReplacedDiskRefused]++
+			}
+		}
 	case FaultCrash:
-		w.crash(w.Index(f.Server), "crash")
-	case FaultRestart:
-		w.startServer(w.Index(f.Server), "restart")
+		if !w.servers[srv].up {
+			out.Note = fmt.Sprintf("server %d was not running", f.Server)
+			return
+		}
+		out.Happened = true
+		w.faultCause = i + 1
+		w.crash(srv, "crash")
+		w.faultCause = 0
 	case FaultPartition:
-		w.trace = TraceEvent{Kind: TrPartition, Server: -1, Detail: describePartition(f)}
+		out.Happened = true
+		w.trace = TraceEvent{Kind: TrPartition, Server: -1, Detail: describePartition(f), Fault: i + 1}
 		w.emit(&w.trace)
-		if f.Heal > 0 {
-			w.push(event{at: f.Heal, kind: evFault, fault: -1 - i, server: -1})
+	case FaultPause:
+		s := &w.servers[srv]
+		if !s.up {
+			out.Note = fmt.Sprintf("server %d was not running", f.Server)
+			return
+		}
+		out.Happened = true
+		s.pausedUntil = max(s.pausedUntil, f.Heal)
+		if !s.paused {
+			w.result.Probes[protocol.ProbePause]++
+			s.paused, s.pauseFault = true, i
+			w.trace = TraceEvent{Kind: TrPause, Server: s.id, Detail: "until " + protocol.FormatTime(f.Heal), Fault: i + 1}
+			w.emit(&w.trace)
+		}
+	case FaultRefuseConnect:
+		out.Happened = true
+	}
+	if sc, _ := SchemaOf(f.Kind); sc.Ends && f.Heal > 0 {
+		w.push(event{at: f.Heal, kind: evFault, fault: -1 - i, server: -1})
+	}
+}
+
+// endFault ends partition, pause or refusal i at its Heal.
+func (w *World) endFault(i int) {
+	f := &w.spec.Faults[i]
+	switch f.Kind {
+	case FaultPartition:
+		w.trace = TraceEvent{Kind: TrHeal, Server: -1, Detail: describePartition(f), Fault: i + 1}
+		w.emit(&w.trace)
+		w.outcomes[i].Note = "healed at " + protocol.FormatTime(w.now)
+	case FaultPause:
+		srv := w.Index(f.Server)
+		if s := &w.servers[srv]; s.paused && w.now >= s.pausedUntil {
+			w.outcomes[i].Note = "resumed at " + protocol.FormatTime(w.now)
+			w.resume(srv, i)
+		}
+	case FaultRefuseConnect:
+		w.outcomes[i].Note = fmt.Sprintf("refused %d connects; ended at %s", w.refusedCount[i], protocol.FormatTime(w.now))
+	}
+}
+
+// resume wakes a paused process: what waited for it is handed to it now, in the order it came.
+// Election notifications go through QuorumCnxManager's receive queue first, which holds
+// RecvQueueCapacity messages and discards the oldest when a burst overfills it
+// (CircularBlockingQueue: "Queue is full. Discarding oldest element").
+func (w *World) resume(srv, fault int) {
+	s := &w.servers[srv]
+	s.paused = false
+	w.trace = TraceEvent{Kind: TrResume, Server: s.id, Detail: fmt.Sprintf("%d events waited", len(s.held)), Fault: fault + 1}
+	w.emit(&w.trace)
+	notifications := 0
+	for i := range s.held {
+		if s.held[i].kind == evNotify {
+			notifications++
 		}
 	}
+	drop := max(0, notifications-RecvQueueCapacity)
+	for i := range s.held {
+		ev := s.held[i]
+		if ev.kind == evNotify && drop > 0 {
+			drop--
+			w.result.Probes[protocol.ProbeRecvQueueDrop]++
+			w.trace = TraceEvent{Kind: TrRecvQueueDrop, Server: s.id, Peer: w.servers[ev.fault].id, Msg: ev.msg, Link: ev.link}
+			w.emit(&w.trace)
+			continue
+		}
+		ev.at = w.now
+		w.push(ev)
+	}
+	s.held = s.held[:0]
+}
+
+// RecvQueueCapacity is QuorumCnxManager.RECV_CAPACITY: the one receive queue every peer's
+// notifications share.
+const RecvQueueCapacity = 100
+
+func cloneDisk(d protocol.Disk) protocol.Disk {
+	d.Txns = append([]protocol.Zxid(nil), d.Txns...)
+	return d
+}
+
+// refuses reports whether a refuse-connect fault makes target's learner port reset a connect
+// from learner now, and counts it.
+func (w *World) refuses(target, learner protocol.ServerID) bool {
+	for i := range w.spec.Faults {
+		f := &w.spec.Faults[i]
+		if f.Kind != FaultRefuseConnect || f.Server != target || f.At > w.now || (f.Heal != 0 && w.now >= f.Heal) {
+			continue
+		}
+		if len(f.Peers) == 0 || slices.Contains(f.Peers, learner) {
+			w.refusedCount[i]++
+			w.result.Probes[protocol.ProbeRefusedByFault]++
+			return true
+		}
+	}
+	return false
 }
 
 func describePartition(f *Fault) string {
@@ -592,9 +865,12 @@ func describePartition(f *Fault) string {
 }
 
 // stable reports whether a leader is in BROADCAST, every running server is synced to it, and
-// no fault is still to come.
+// nothing is left to fire: no fault is still due and no partition, pause or refusal has yet to
+// end. A crash point or disk fault that is armed but has not fired does not hold the run: its
+// write can only come from a change, and nothing is left to change anything (its outcome says
+// so).
 func (w *World) stable() bool {
-	if at, ok := w.nextFaultAt(); ok && at > w.now {
+	if w.faultStillDue() {
 		return false
 	}
 	leader, epoch := protocol.ServerID(-1), protocol.Epoch(-1)
@@ -619,26 +895,46 @@ func (w *World) stable() bool {
 	return li >= 0 && w.servers[li].up
 }
 
-func (w *World) nextFaultAt() (protocol.Time, bool) {
-	var next protocol.Time
-	found := false
-	for i, f := range w.spec.Faults {
-		at := f.At
-		if f.Kind == FaultPartition && f.Heal > 0 && f.Heal > w.now {
-			at = f.Heal
+// faultStillDue: some fault has not been applied yet (due later, or at this very time), or a
+// lasting one has yet to end.
+func (w *World) faultStillDue() bool {
+	for i := range w.spec.Faults {
+		f := &w.spec.Faults[i]
+		if f.At > w.spec.Until {
+			continue // it never comes in this run
 		}
-		if f.Kind == FaultCrashPoint || f.Kind == FaultDiskWrite {
-			if w.fired[i] {
-				continue
+		if w.applied[i] == 0 {
+			return true
+		}
+		if sc, _ := SchemaOf(f.Kind); sc.Ends && f.Heal > 0 && w.applied[i] < 2 {
+			return true
+		}
+	}
+	return false
+}
+
+// finishOutcomes explains, at the end of the run, every fault that did not happen.
+func (w *World) finishOutcomes() {
+	for i := range w.spec.Faults {
+		f := &w.spec.Faults[i]
+		out := &w.outcomes[i]
+		switch {
+		case out.Happened:
+			if sc, _ := SchemaOf(f.Kind); sc.Ends && (f.Heal == 0 || f.Heal > w.now) {
+				if f.Kind == FaultRefuseConnect {
+					out.Note = fmt.Sprintf("refused %d connects; ", w.refusedCount[i])
+				}
+				out.Note += "still in force when the run ended at " + protocol.FormatTime(w.now)
 			}
-			return 0, true // an armed crash point or disk fault: never call the run stable
-		}
-		if at > w.now && (!found || at < next) {
-			next, found = at, true
+		case out.Note != "":
+		case f.At > w.now:
+			out.At = f.At
+			out.Note = fmt.Sprintf("due at %s, after the run ended at %s (%s)", protocol.FormatTime(f.At), protocol.FormatTime(w.now), w.result.Stop)
+		case w.armed[i]:
+			srv := w.Index(f.Server)
+			made := w.servers[srv].writes[f.Write] - w.base[i]
+			out.Note = fmt.Sprintf("armed at %s; server %d made %d %s writes after that, not the %d it needs, by the end at %s (%s)",
+				protocol.FormatTime(f.At), f.Server, made, f.Write, f.Occurrence, protocol.FormatTime(w.now), w.result.Stop)
 		}
 	}
-	if !found {
-		return 0, false
-	}
-	return next, true
 }

@@ -32,6 +32,10 @@ func cmdReplay(args []string, stdout io.Writer) (int, error) {
 	if *bySeed {
 		f.Spec.Decisions = nil
 	}
+	if *update && f.Spec.Decisions != nil {
+		// Keep every choice the file made; where the code now asks more, the seed answers.
+		f.Spec.DecisionsThenSeed = true
+	}
 	res, err := harness.Replay(f, checker.Options{KeepTrace: *timeline, RecordDecisions: *update})
 	var pe *checker.PanicError
 	if errors.As(err, &pe) {
@@ -58,11 +62,16 @@ func cmdReplay(args []string, stdout io.Writer) (int, error) {
 			fmt.Fprintf(stdout, "\nreplay reproduces the recorded outcome\n")
 		}
 	}
-	if *update && res.Divergence != "" {
+	// A file with decisions may reproduce its outcome with a new trace (the hash is then only
+	// informative) or with answers the seed had to add: -update records those too.
+	stale := res.Divergence != "" || res.Report.TraceHash != f.Expect.TraceHash ||
+		(f.Spec.Decisions != nil && len(res.Report.Decisions) != len(f.Spec.Decisions))
+	if *update && stale {
 		f.Expect = runfile.Expectation{Violations: res.Report.ViolationNames(), TraceHash: res.Report.TraceHash}
 		if f.Spec.Decisions != nil || *bySeed {
 			f.Spec.Decisions = res.Report.Decisions
 		}
+		f.Spec.DecisionsThenSeed = false
 		if err := runfile.Save(fs.Arg(0), f); err != nil {
 			return 0, err
 		}
