@@ -69,6 +69,7 @@ var knobFindings = map[string]string{
 	"SnapshotBeforeEpochNoMarker":     checker.RestartAlwaysPossible,
 	"VoteOrderPrecedenceBug":          checker.VoteMonotone,
 	"StrictOutOfElectionVoteEquality": checker.JoinerFollows,
+	"NoQuitOnDisloyalVoter":           checker.FalseLeaderAbdicates,
 }
 
 // TestKnobSweepsFindTheirBugs turns each bug knob on across the whole catalogue: the sweep must
@@ -76,6 +77,11 @@ var knobFindings = map[string]string{
 // to exactly the recorded outcome.
 // Reference: shared/spec/bug-knobs.md.
 func TestKnobSweepsFindTheirBugs(t *testing.T) {
+	for _, k := range protocol.KnobNames {
+		if _, ok := knobFindings[k]; !ok {
+			t.Errorf("knob %s has no expected finding in knobFindings", k)
+		}
+	}
 	knobs := make([]string, 0, len(knobFindings))
 	for k := range knobFindings {
 		knobs = append(knobs, k)
