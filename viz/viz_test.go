@@ -212,3 +212,38 @@ func TestPageMarksViolations(t *testing.T) {
 		}
 	}
 }
+
+// TestLargePage measures a page of about 10^5 events (cold-start-7 left running for 45 minutes
+// of virtual time): its size, and how long headless chromium takes to open and draw it. It
+// runs only when ZABSIM_LARGE_PAGE names the file to write, since it takes a while.
+func TestLargePage(t *testing.T) {
+	out := os.Getenv("ZABSIM_LARGE_PAGE")
+	if out == "" {
+		t.Skip("set ZABSIM_LARGE_PAGE=FILE to measure a page of about 10^5 events")
+	}
+	s, err := scenarios.Lookup("cold-start-7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := s.Build(1)
+	spec.Until, spec.StopWhenStable = 2700*1e9, false
+	rep, err := checker.Run(spec, checker.Options{KeepTrace: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if err := viz.WriteFile(out, spec, rep); err != nil {
+		t.Fatal(err)
+	}
+	written := time.Since(start)
+	st, _ := os.Stat(out)
+	browser := chromium(t)
+	start = time.Now()
+	dom := dumpDOM(t, browser, out, "#fit")
+	wall := time.Since(start)
+	if !strings.Contains(dom, `data-state="ok"`) {
+		t.Fatalf("status: %v", statusRe.FindString(dom))
+	}
+	t.Logf("%d trace events, %d steps: page %d bytes written in %v; chromium opened and drew it in %v wall (page script says %s)",
+		len(rep.Trace), rep.Events, st.Size(), written, wall, statusRe.FindString(dom))
+}
