@@ -45,6 +45,9 @@ type Violation struct {
 	At        protocol.Time
 	Servers   []protocol.ServerID
 	Detail    string
+	// TraceIndex is the index in the trace of the last event seen when the invariant broke
+	// (-1: before any), where a viewer marks it.
+	TraceIndex int
 }
 
 // attempt is the ghost of one leadership attempt (one Leader.lead() call).
@@ -124,6 +127,8 @@ type Checker struct {
 	report      *reportBuilder
 	// pausedAt is when each server's process was stopped (-1: it runs).
 	pausedAt []protocol.Time
+	// traced counts the trace events seen, to place each violation in the trace.
+	traced int
 }
 
 // New returns a checker for spec.
@@ -199,7 +204,7 @@ func (c *Checker) fail(inv string, at protocol.Time, detail string, servers ...p
 	ids := slices.Clone(servers)
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
-	c.violations = append(c.violations, Violation{Invariant: inv, At: at, Servers: ids, Detail: detail})
+	c.violations = append(c.violations, Violation{Invariant: inv, At: at, Servers: ids, Detail: detail, TraceIndex: c.traced - 1})
 }
 
 // LivenessBound is how long after the last fault heals a leader must have a synced voter
@@ -225,6 +230,7 @@ func LivenessBound(cfg *protocol.Config) time.Duration {
 
 // OnTrace checks the invariants an event can break, as it happens.
 func (c *Checker) OnTrace(w *sim.World, e *sim.TraceEvent) {
+	c.traced++
 	c.report.onTrace(w, e)
 	switch e.Kind {
 	case sim.TrCrash, sim.TrStart, sim.TrPartition, sim.TrHeal, sim.TrState, sim.TrPause, sim.TrResume:

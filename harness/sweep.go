@@ -20,6 +20,7 @@ import (
 	"zabsim/runfile"
 	"zabsim/scenarios"
 	"zabsim/sim"
+	"zabsim/viz"
 )
 
 // SweepConfig says what a sweep runs.
@@ -40,6 +41,9 @@ type SweepConfig struct {
 	StopAtFirst bool
 	// Shrink makes each saved failure smaller first (Shrink) when it broke an invariant.
 	Shrink bool
+	// Pages writes, next to each saved run file, its page (viz) under the same name with
+	// .html, so a failure can be seen without running it again.
+	Pages bool
 	// Progress, if set, is called after each run with the number done so far.
 	Progress func(done, total int)
 }
@@ -164,7 +168,7 @@ func Sweep(ctx context.Context, cfg SweepConfig) (SweepResult, error) {
 	res := summarise(jobs, outcomes, ran, cfg)
 	if cfg.OutDir != "" {
 		for i := range res.Failures {
-			path, err := saveFailure(cfg.OutDir, &res.Failures[i], cfg.Knobs, cfg.Shrink)
+			path, err := saveFailure(cfg.OutDir, &res.Failures[i], cfg.Knobs, cfg.Shrink, cfg.Pages)
 			if err != nil {
 				return res, err
 			}
@@ -246,7 +250,7 @@ func summarise(jobs []job, outcomes []Outcome, ran []bool, cfg SweepConfig) Swee
 }
 
 // saveFailure writes a run file that replays the failure, shrunk first if asked.
-func saveFailure(dir string, o *Outcome, knobs []string, shrink bool) (string, error) {
+func saveFailure(dir string, o *Outcome, knobs []string, shrink, page bool) (string, error) {
 	s, err := scenarios.Lookup(o.Scenario)
 	if err != nil {
 		return "", err
@@ -260,7 +264,7 @@ func saveFailure(dir string, o *Outcome, knobs []string, shrink bool) (string, e
 		o.Shrunk, o.ShrunkFaults = true, len(spec.Faults)
 	}
 	// Run once more to record the decisions, so the file replays its choices, not its seed.
-	rep, err := checker.Run(spec, checker.Options{RecordDecisions: true})
+	rep, err := checker.Run(spec, checker.Options{RecordDecisions: true, KeepTrace: page})
 	if err != nil {
 		return "", err
 	}
@@ -275,7 +279,15 @@ func saveFailure(dir string, o *Outcome, knobs []string, shrink bool) (string, e
 	}
 	path := filepath.Join(dir, fmt.Sprintf("%s-seed%d.json", name, o.Seed))
 	f := runfile.File{Spec: *spec, Expect: runfile.Expectation{Violations: o.Violations, TraceHash: o.TraceHash}}
-	return path, runfile.Save(path, f)
+	if err := runfile.Save(path, f); err != nil {
+		return "", err
+	}
+	if page {
+		if err := viz.WriteFile(strings.TrimSuffix(path, ".json")+".html", spec, rep); err != nil {
+			return "", err
+		}
+	}
+	return path, nil
 }
 
 // SpecFor builds scenario name with seed and knobs, for run and replay.

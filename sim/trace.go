@@ -70,6 +70,10 @@ type TraceEvent struct {
 	// the run (0: not a message). It is a cross-reference for viewers, derived from the order
 	// of events, so it is left out of the text and the hash.
 	Link uint64
+	// Step is the number of world events processed before this one's (the event number a
+	// divergence report cites), so a viewer can show it; like Link it stays out of the text
+	// and the hash.
+	Step uint64
 }
 
 // AppendText appends the event's one-line text form: time, server, kind, details. Only our
@@ -84,9 +88,10 @@ func (e *TraceEvent) AppendText(b []byte) []byte {
 func (e *TraceEvent) String() string { return string(e.AppendText(nil)) }
 
 // Encode writes the event as its trace line shows it; in hash mode it digests the same
-// fields, so the trace hash covers everything the trace shows (protocol.Enc). Two fields are
-// left out on purpose: Link, a cross-reference derived from the order of events, and
-// Timer.Gen, the peer's internal counter that tells a stale timer from a live one.
+// fields, so the trace hash covers everything the trace shows (protocol.Enc). Three fields are
+// left out on purpose: Link, a cross-reference derived from the order of events, Step, the
+// event's number, and Timer.Gen, the peer's internal counter that tells a stale timer from a
+// live one.
 func (e *TraceEvent) Encode(enc *protocol.Enc) {
 	enc.Time(e.At)
 	enc.Lit(" s")

@@ -174,8 +174,8 @@ func traceCases() []traceCase {
 // TestTraceHashCoversWhatTheTraceShows changes each field of each kind of trace line, one at a
 // time. A field the line is made of must change both its text and its hash; no other field may
 // change the text (so the table above stays complete); and whatever changes the text changes
-// the hash. Link (a cross-reference) and Timer.Gen (a peer's internal counter) are left out of
-// both on purpose (TraceEvent.Encode).
+// the hash. Link (a cross-reference), Step (the event number) and Timer.Gen (a peer's internal
+// counter) are left out of both on purpose (TraceEvent.Encode).
 // Reference: issue 8 ("the hash must cover everything the trace shows").
 func TestTraceHashCoversWhatTheTraceShows(t *testing.T) {
 	paths := leafPaths(reflect.TypeFor[TraceEvent](), "")

@@ -353,7 +353,7 @@ func (w *World) Run() Result {
 }
 
 func (w *World) emit(e *TraceEvent) {
-	e.At = w.now
+	e.At, e.Step = w.now, w.result.Events
 	w.hash.event(e)
 	for _, o := range w.obs {
 		o.OnTrace(w, e)

@@ -35,11 +35,13 @@ const usage = `usage: zabsim <command> [flags]
 
 commands:
   list                               list the scenarios (-json for machine-readable)
-  run -scenario NAME [-seed N]       run one scenario; -json, -timeline, -knob NAME, -save FILE
+  run -scenario NAME [-seed N]       run one scenario; -json, -timeline, -knob NAME, -save FILE,
+                                     -html FILE (a page drawing the run)
   sweep [-seeds N] [-scenario NAME]  run every scenario with N seeds on all cores; -json, -knob NAME,
                                      -out DIR, -workers N, -master-seed N, -stop-at-first
   replay FILE                        replay a run file; -json, -timeline, -update (re-record it),
-                                     -by-seed (ignore recorded decisions)
+                                     -by-seed (ignore recorded decisions),
+                                     -html FILE
 
 exit status: 0 clean, 1 invariant violated or expectation missed, 2 bad input
 `

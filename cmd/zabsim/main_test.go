@@ -148,3 +148,34 @@ func TestSweepCheckDeterminismAndStopAtFirst(t *testing.T) {
 	require.Equal(t, exitViolation, code)
 	require.Contains(t, out, "replay reproduces the recorded outcome")
 }
+
+// TestHTMLFlag: run and replay write a page with -html; a path that cannot be written is bad
+// input (exit 2) named in the message, before the run is spent; sweep writes a page next to
+// each failure it saves. Reference: issue 10.
+func TestHTMLFlag(t *testing.T) {
+	dir := t.TempDir()
+	page := filepath.Join(dir, "run.html")
+	code, out, _ := zabsim("run", "-scenario", "leader-not-in-quorum", "-knob", "EpochQuorumIgnoresLeader", "-html", page, "-save", filepath.Join(dir, "run.json"))
+	require.Equal(t, exitViolation, code, out)
+	body, err := os.ReadFile(page)
+	require.NoError(t, err)
+	require.Contains(t, string(body), "FreshEpoch")
+	replayed := filepath.Join(dir, "replay.html")
+	code, out, _ = zabsim("replay", "-html", replayed, filepath.Join(dir, "run.json"))
+	require.Equal(t, exitViolation, code, out)
+	require.FileExists(t, replayed)
+	bad := filepath.Join(dir, "missing", "x.html")
+	for _, args := range [][]string{{"run", "-scenario", "all-on-time-3", "-html", bad}, {"replay", "-html", bad, filepath.Join(dir, "run.json")}} {
+		code, _, stderr := zabsim(args...)
+		require.Equal(t, exitBadInput, code, stderr)
+		require.Contains(t, stderr, bad)
+	}
+	swept := t.TempDir()
+	code, out, _ = zabsim("sweep", "-scenario", "random", "-seeds", "500", "-master-seed", "4", "-knob", "CurrentEpochOnUptodate", "-stop-at-first", "-out", swept)
+	require.Equal(t, exitViolation, code, out)
+	pages, _ := filepath.Glob(filepath.Join(swept, "*.html"))
+	files, _ := filepath.Glob(filepath.Join(swept, "*.json"))
+	require.Len(t, pages, len(files))
+	require.NotEmpty(t, pages)
+	require.Contains(t, out, "page: "+pages[0])
+}

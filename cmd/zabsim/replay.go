@@ -9,6 +9,7 @@ import (
 	"zabsim/checker"
 	"zabsim/harness"
 	"zabsim/runfile"
+	"zabsim/viz"
 )
 
 func cmdReplay(args []string, stdout io.Writer) (int, error) {
@@ -19,11 +20,17 @@ func cmdReplay(args []string, stdout io.Writer) (int, error) {
 	all := fs.Bool("all", false, "timeline: include timers and pings")
 	update := fs.Bool("update", false, "re-record the file's expected outcome from this replay (after a deliberate change)")
 	bySeed := fs.Bool("by-seed", false, "ignore the recorded decisions and replay from the seed (after a code change)")
+	html := fs.String("html", "", "write the replay's page (a space-time diagram) at this path")
 	if err := fs.Parse(args); err != nil {
 		return 0, badInput("replay: %v", err)
 	}
 	if fs.NArg() != 1 {
 		return 0, badInput("replay: want exactly one run file, got %d arguments", fs.NArg())
+	}
+	if *html != "" {
+		if err := viz.CheckPath(*html); err != nil {
+			return 0, badInput("replay: -html: %v", err)
+		}
 	}
 	f, err := runfile.Load(fs.Arg(0))
 	if err != nil {
@@ -36,13 +43,18 @@ func cmdReplay(args []string, stdout io.Writer) (int, error) {
 		// Keep every choice the file made; where the code now asks more, the seed answers.
 		f.Spec.DecisionsThenSeed = true
 	}
-	res, err := harness.Replay(f, checker.Options{KeepTrace: *timeline, RecordDecisions: *update})
+	res, err := harness.Replay(f, checker.Options{KeepTrace: *timeline || *html != "", RecordDecisions: *update})
 	var pe *checker.PanicError
 	if errors.As(err, &pe) {
 		return 0, err
 	}
 	if err != nil {
 		return 0, badInput("%s: invalid run: %v", fs.Arg(0), err)
+	}
+	if *html != "" {
+		if err := viz.WriteFile(*html, &f.Spec, res.Report); err != nil {
+			return 0, badInput("replay: -html: %v", err)
+		}
 	}
 	if *asJSON {
 		if err := writeJSON(stdout, res.Report); err != nil {

@@ -12,6 +12,7 @@ import (
 	"zabsim/protocol"
 	"zabsim/runfile"
 	"zabsim/sim"
+	"zabsim/viz"
 )
 
 func cmdRun(args []string, stdout io.Writer) (int, error) {
@@ -23,6 +24,7 @@ func cmdRun(args []string, stdout io.Writer) (int, error) {
 	timeline := fs.Bool("timeline", false, "print the text timeline")
 	all := fs.Bool("all", false, "timeline: include timers and pings")
 	save := fs.String("save", "", "save the run as a run file at this path")
+	html := fs.String("html", "", "write the run's page (a space-time diagram) at this path")
 	var knobs knobList
 	fs.Var(&knobs, "knob", "turn a bug knob on (repeatable)")
 	if err := fs.Parse(args); err != nil {
@@ -34,11 +36,16 @@ func cmdRun(args []string, stdout io.Writer) (int, error) {
 	if fs.NArg() > 0 {
 		return 0, badInput("run: unexpected argument %q", fs.Arg(0))
 	}
+	if *html != "" {
+		if err := viz.CheckPath(*html); err != nil {
+			return 0, badInput("run: -html: %v", err)
+		}
+	}
 	spec, s, err := harness.SpecFor(*name, *seed, knobs)
 	if err != nil {
 		return 0, badInput("%v", err)
 	}
-	rep, err := runChecked(spec, *timeline, *save != "")
+	rep, err := runChecked(spec, *timeline || *html != "", *save != "")
 	if err != nil {
 		return 0, err
 	}
@@ -52,6 +59,11 @@ func cmdRun(args []string, stdout io.Writer) (int, error) {
 		f := runfile.File{Spec: saved, Expect: runfile.Expectation{Violations: rep.ViolationNames(), TraceHash: rep.TraceHash}}
 		if err := runfile.Save(*save, f); err != nil {
 			return 0, err
+		}
+	}
+	if *html != "" {
+		if err := viz.WriteFile(*html, spec, rep); err != nil {
+			return 0, badInput("run: -html: %v", err)
 		}
 	}
 	if *asJSON {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -55,7 +56,7 @@ func cmdSweep(args []string, stdout, stderr io.Writer) (int, error) {
 		}
 	}
 	cfg := harness.SweepConfig{Scenarios: list, SeedsPerScenario: *seeds, MasterSeed: *master, Workers: *workers,
-		Knobs: knobs, OutDir: *out, StopAtFirst: *stopAtFirst, Shrink: *stopAtFirst}
+		Knobs: knobs, OutDir: *out, StopAtFirst: *stopAtFirst, Shrink: *stopAtFirst, Pages: true}
 	total := len(list) * *seeds
 	nWorkers := *workers
 	if nWorkers <= 0 {
@@ -174,6 +175,7 @@ func writeSweepSummary(w io.Writer, res harness.SweepResult, elapsed time.Durati
 				shrunk = fmt.Sprintf(", shrunk from %d to %d faults", f.Faults, f.ShrunkFaults)
 			}
 			fmt.Fprintf(w, "    saved%s: %s  (replay: go run ./cmd/zabsim replay %s)\n", shrunk, f.SavedTo, f.SavedTo)
+			fmt.Fprintf(w, "    page: %s\n", strings.TrimSuffix(f.SavedTo, ".json")+".html")
 		}
 	}
 }
