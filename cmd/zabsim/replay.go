@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 
 	"zabsim/checker"
 	"zabsim/harness"
@@ -19,13 +20,15 @@ func cmdReplay(args []string, stdout io.Writer) (int, error) {
 	all := fs.Bool("all", false, "timeline: include timers and pings")
 	update := fs.Bool("update", false, "re-record the file's expected outcome from this replay (after a deliberate change)")
 	bySeed := fs.Bool("by-seed", false, "ignore the recorded decisions and replay from the seed (after a code change)")
-	if err := fs.Parse(args); err != nil {
-		return 0, badInput("replay: %v", err)
+	pos, err := parseFlags(fs, args, stdout, "replay FILE [flags]")
+	if err != nil {
+		return 0, err
 	}
-	if fs.NArg() != 1 {
-		return 0, badInput("replay: want exactly one run file, got %d arguments", fs.NArg())
+	if len(pos) != 1 {
+		return 0, badInput("replay: want exactly one run file, got %d arguments", len(pos))
 	}
-	f, err := runfile.Load(fs.Arg(0))
+	file := pos[0]
+	f, err := runfile.Load(file)
 	if err != nil {
 		return 0, badInput("%v", err)
 	}
@@ -42,13 +45,13 @@ func cmdReplay(args []string, stdout io.Writer) (int, error) {
 		return 0, err
 	}
 	if err != nil {
-		return 0, badInput("%s: invalid run: %v", fs.Arg(0), err)
+		return 0, badInput("%s: invalid run: %v", file, err)
 	}
-	if *asJSON {
-		if err := writeJSON(stdout, res.Report); err != nil {
-			return 0, err
-		}
-	} else {
+	outcome, code := replayOutcome(res, f)
+	if *asJSON && !*update {
+		return code, writeJSON(stdout, replayJSON{Report: res.Report, Outcome: outcome, Divergence: res.Divergence})
+	}
+	if !*asJSON {
 		if *timeline {
 			if err := harness.WriteTimeline(stdout, serverIDs(&f.Spec), res.Report.Trace, harness.TimelineOptions{All: *all}); err != nil {
 				return 0, err
@@ -72,14 +75,41 @@ func cmdReplay(args []string, stdout io.Writer) (int, error) {
 			f.Spec.Decisions = res.Report.Decisions
 		}
 		f.Spec.DecisionsThenSeed = false
-		if err := runfile.Save(fs.Arg(0), f); err != nil {
+		if err := runfile.Save(file, f); err != nil {
 			return 0, err
 		}
-		fmt.Fprintf(stdout, "re-recorded %s: review the diff before committing it\n", fs.Arg(0))
-		return exitCode(res.Report, nil), nil
+		if *asJSON {
+			return exitOK, writeJSON(stdout, replayJSON{Report: res.Report, Outcome: "re-recorded", Divergence: res.Divergence})
+		}
+		fmt.Fprintf(stdout, "re-recorded %s: review the diff before committing it\n", file)
+		return exitOK, nil
 	}
-	if res.Divergence != "" {
-		return exitViolation, nil
+	if *asJSON {
+		return code, writeJSON(stdout, replayJSON{Report: res.Report, Outcome: outcome, Divergence: res.Divergence})
 	}
-	return exitCode(res.Report, nil), nil
+	return code, nil
+}
+
+// replayJSON is the report of a replay with what it says about the file.
+type replayJSON struct {
+	*checker.Report
+	// Outcome is "reproduces" (exit 0, whatever the file recorded, clean or a violation),
+	// "new-violation" (exit 1: an invariant broke that the file did not record) or "differs"
+	// (exit 4: another outcome, trace or decisions than recorded).
+	Outcome    string `json:"outcome"`
+	Divergence string `json:"divergence,omitempty"`
+}
+
+// replayOutcome tells the three outcomes of a replay apart, so that "reproduces the recorded
+// violation" and "differs" never share an exit code.
+func replayOutcome(res harness.ReplayResult, f runfile.File) (string, int) {
+	if res.Divergence == "" {
+		return "reproduces", exitOK
+	}
+	for _, v := range res.Report.ViolationNames() {
+		if !slices.Contains(f.Expect.Violations, v) {
+			return "new-violation", exitViolation
+		}
+	}
+	return "differs", exitDiffers
 }
