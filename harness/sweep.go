@@ -11,9 +11,9 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
-	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -136,7 +136,9 @@ type Example struct {
 // JavaScript, and unmarshals from a string or (older output) a number.
 type Seed uint64
 
-func (s Seed) MarshalJSON() ([]byte, error) { return []byte(`"` + strconv.FormatUint(uint64(s), 10) + `"`), nil }
+func (s Seed) MarshalJSON() ([]byte, error) {
+	return []byte(`"` + strconv.FormatUint(uint64(s), 10) + `"`), nil
+}
 
 func (s *Seed) UnmarshalJSON(b []byte) error {
 	v, err := strconv.ParseUint(strings.Trim(string(b), `"`), 10, 64)

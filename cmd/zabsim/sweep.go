@@ -253,9 +253,9 @@ type sweepJSON struct {
 	Shard            int          `json:"shard"`
 	Shards           int          `json:"shards"`
 	Interrupted      bool         `json:"interrupted"`
-	SeedsPerScenario int     `json:"seedsPerScenario"`
-	Scenarios        int     `json:"scenarios"`
-	WallSeconds      float64 `json:"wallSeconds"`
+	SeedsPerScenario int          `json:"seedsPerScenario"`
+	Scenarios        int          `json:"scenarios"`
+	WallSeconds      float64      `json:"wallSeconds"`
 	// DeterminismChecked is how many runs -check-determinism repeated.
 	DeterminismChecked    int                `json:"determinismChecked,omitempty"`
 	DeterminismMismatches []harness.Mismatch `json:"determinismMismatches"`
