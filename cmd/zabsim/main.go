@@ -99,7 +99,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		var ue usageError
 		if errors.As(err, &ue) {
-			fmt.Fprintf(stderr, "zabsim: %s\n", strings.TrimSpace(err.Error()))
+			fmt.Fprintf(stderr, "zabsim: %s\n", capLines(strings.TrimSpace(err.Error()), 12))
 			return exitBadInput
 		}
 		fmt.Fprintf(stderr, "zabsim: %v\n", err)
@@ -151,4 +151,14 @@ func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer, synopsis stri
 		pos = append(pos, rest[0])
 		args = rest[1:]
 	}
+}
+
+// capLines keeps a message to n lines: a run file with 1000 servers has 1000 problems, and the
+// first few say what is wrong.
+func capLines(msg string, n int) string {
+	lines := strings.Split(msg, "\n")
+	if len(lines) <= n {
+		return msg
+	}
+	return strings.Join(lines[:n-1], "\n") + fmt.Sprintf("\n... and %d more problems", len(lines)-n+1)
 }
