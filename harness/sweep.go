@@ -472,6 +472,7 @@ func saveFailure(dir, key string, o *Outcome, knobs []string, shrink bool) (stri
 		path = filepath.Join(dir, fmt.Sprintf("%s-seed%d-%d.json", key, o.Seed, n))
 	}
 	f := runfile.File{Spec: *spec, Expect: runfile.Expectation{Violations: o.Violations, TraceHash: o.TraceHash}}
+	FitFileLimit(&f)
 	return path, runfile.Save(path, f)
 }
 
@@ -527,4 +528,17 @@ func CheckDeterminism(list []scenarios.Scenario, masterSeed uint64, sample int) 
 		out = append(out, m)
 	}
 	return out
+}
+
+// FitFileLimit drops a run file's recorded decisions when they would take it over
+// runfile.MaxFileBytes, which Load refuses: the file then replays from its seed, which the
+// recorded trace hash checks, instead of not replaying at all.
+func FitFileLimit(f *runfile.File) {
+	if f.Spec.Decisions == nil {
+		return
+	}
+	if data, err := runfile.Marshal(*f); err == nil && len(data) <= runfile.MaxFileBytes {
+		return
+	}
+	f.Spec.Decisions = nil
 }

@@ -275,7 +275,7 @@ func toJSON(f *File) (*fileJSON, error) {
 	var p problems
 	s := &f.Spec
 	c := &s.Config
-	seed := s.Seed
+	seed := seedJSON(s.Seed)
 	fj := &fileJSON{
 		Format:         Format,
 		Scenario:       s.Scenario,
@@ -491,7 +491,7 @@ func fromJSON(fj *fileJSON) (File, error) {
 	if fj.Seed == nil {
 		p.add("seed", "missing")
 	} else {
-		s.Seed = *fj.Seed
+		s.Seed = uint64(*fj.Seed)
 	}
 
 	var participants, observers []protocol.ServerID

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -92,12 +93,28 @@ func cmdReplay(args []string, stdout io.Writer) (int, error) {
 
 // replayJSON is the report of a replay with what it says about the file.
 type replayJSON struct {
-	*checker.Report
+	Report *checker.Report
 	// Outcome is "reproduces" (exit 0, whatever the file recorded, clean or a violation),
-	// "new-violation" (exit 1: an invariant broke that the file did not record) or "differs"
-	// (exit 4: another outcome, trace or decisions than recorded).
-	Outcome    string `json:"outcome"`
-	Divergence string `json:"divergence,omitempty"`
+	// "new-violation" (exit 1: an invariant broke that the file did not record), "differs"
+	// (exit 4: another outcome, trace or decisions than recorded) or "re-recorded" (-update).
+	Outcome    string
+	Divergence string
+}
+
+// MarshalJSON prints the report's keys with outcome (and divergence) added at the top level,
+// so a replay's JSON is a run's JSON plus what the replay says about the file.
+func (r replayJSON) MarshalJSON() ([]byte, error) {
+	data, err := json.Marshal(r.Report)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, err
+	}
+	m["outcome"], _ = json.Marshal(r.Outcome)
+	m["divergence"], _ = json.Marshal(r.Divergence)
+	return json.Marshal(m)
 }
 
 // replayOutcome tells the three outcomes of a replay apart, so that "reproduces the recorded

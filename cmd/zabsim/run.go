@@ -60,6 +60,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 		saved := *spec
 		saved.Decisions = rep.Decisions
 		f := runfile.File{Spec: saved, Expect: runfile.Expectation{Violations: rep.ViolationNames(), TraceHash: rep.TraceHash}}
+		harness.FitFileLimit(&f)
 		if err := runfile.Save(*save, f); err != nil {
 			return 0, err
 		}
