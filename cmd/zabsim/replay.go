@@ -53,6 +53,9 @@ func cmdReplay(args []string, stdout io.Writer) (int, error) {
 		return code, writeJSON(stdout, replayJSON{Report: res.Report, Outcome: outcome, Divergence: res.Divergence})
 	}
 	if !*asJSON {
+		if err := harness.WriteSeedBlock(stdout, &f.Spec); err != nil {
+			return 0, err
+		}
 		if *timeline {
 			if err := harness.WriteTimeline(stdout, serverIDs(&f.Spec), res.Report.Trace, harness.TimelineOptions{All: *all}); err != nil {
 				return 0, err

@@ -73,6 +73,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 			return 0, err
 		}
 	} else {
+		if err := harness.WriteSeedBlock(stdout, spec); err != nil {
+			return 0, err
+		}
 		if *timeline {
 			if err := harness.WriteTimeline(stdout, serverIDs(spec), rep.Trace, harness.TimelineOptions{All: *all}); err != nil {
 				return 0, err
