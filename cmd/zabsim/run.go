@@ -19,7 +19,7 @@ import (
 func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	name := fs.String("scenario", "", "scenario name (see `zabsim list`)")
+	name := fs.String("scenario", "", "the scenario to run, by `NAME` (see zabsim list)")
 	seed := fs.Uint64("seed", 1, "the run's seed")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	timeline := fs.Bool("timeline", false, "print the text timeline")
