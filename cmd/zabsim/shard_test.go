@@ -6,7 +6,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -53,12 +55,7 @@ func TestShardsMergeIntoTheUnshardedSweep(t *testing.T) {
 		t.Skip("builds the binary")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "zabsim")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Env = append(os.Environ(), "PATH="+os.Getenv("PATH")+":/usr/local/go/bin")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildZabsim(t, dir)
 
 	code, one, _ := zabsim(append(shardSweep, "-workers", "1")...)
 	require.Equal(t, exitViolation, code, "the knob should break FreshEpoch somewhere")
@@ -158,4 +155,60 @@ func errorAs(err error, target **exec.ExitError) bool {
 		*target = e
 	}
 	return ok
+}
+
+// buildZabsim builds the command into dir, for tests that need separate processes.
+func buildZabsim(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "zabsim")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Env = append(os.Environ(), "PATH="+os.Getenv("PATH")+":/usr/local/go/bin")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// TestInterruptKeepsWhatRan: SIGINT during a long sweep stops it with exit 130, the summary of
+// the runs that finished, its failures saved, its -result written (marked interrupted), and no
+// temporary file left behind.
+// Reference: issue 10, "Ctrl-C during a sweep loses everything".
+func TestInterruptKeepsWhatRan(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	dir := t.TempDir()
+	bin := buildZabsim(t, dir)
+	out := filepath.Join(dir, "failures")
+	result := filepath.Join(dir, "result.json")
+	cmd := exec.Command(bin, "sweep", "-scenario", "random", "-duration", "10m", "-master-seed", "3", "-workers", "1",
+		"-knob", "EpochQuorumIgnoresLeader", "-out", out, "-result", result)
+	var stdout strings.Builder
+	cmd.Stdout = &stdout
+	require.NoError(t, cmd.Start())
+	time.Sleep(1500 * time.Millisecond)
+	require.NoError(t, cmd.Process.Signal(os.Interrupt))
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	require.True(t, errorAs(err, &ee), "%v", err)
+	require.Equal(t, exitInterrupted, ee.ExitCode(), stdout.String())
+	require.Contains(t, stdout.String(), "INTERRUPTED after ")
+	require.Contains(t, stdout.String(), "sweep hash ")
+	data, err := os.ReadFile(result)
+	require.NoError(t, err)
+	var r struct {
+		Interrupted bool `json:"interrupted"`
+		Result      struct {
+			Runs int `json:"runs"`
+		} `json:"result"`
+	}
+	require.NoError(t, json.Unmarshal(data, &r))
+	require.True(t, r.Interrupted)
+	require.Positive(t, r.Result.Runs)
+	for _, d := range []string{dir, out} {
+		entries, _ := os.ReadDir(d)
+		for _, e := range entries {
+			require.False(t, strings.HasSuffix(e.Name(), ".tmp"), "temporary file left: %s", e.Name())
+		}
+	}
 }
