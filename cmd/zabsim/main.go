@@ -86,24 +86,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = badInput("unknown command %q", args[0])
 	}
 	if err != nil {
-		if errors.Is(err, errHelpShown) {
-			return exitOK
-		}
-		var pe *checker.PanicError
-		if errors.As(err, &pe) {
-			// Not the user's fault: a broken assumption inside zabsim. Say so, distinctly.
-			fmt.Fprintf(stderr, "zabsim: internal error: %v\n"+
-				"hint: this is a bug in zabsim, not in the input; please report it with the command line above"+
-				" (the run replays from its seed)\n", err)
-			return exitInternal
-		}
-		var ue usageError
-		if errors.As(err, &ue) {
-			fmt.Fprintf(stderr, "zabsim: %s\n", capLines(strings.TrimSpace(err.Error()), 12))
-			return exitBadInput
-		}
-		fmt.Fprintf(stderr, "zabsim: %v\n", err)
-		return exitBadInput
+		return exitFor(err, stderr)
 	}
 	return code
 }
@@ -161,4 +144,27 @@ func capLines(msg string, n int) string {
 		return msg
 	}
 	return strings.Join(lines[:n-1], "\n") + fmt.Sprintf("\n... and %d more problems", len(lines)-n+1)
+}
+
+// exitFor prints err and returns its exit status: 0 after -h, 3 for a broken assumption inside
+// the simulator (not the user's fault, so not 2), 2 for everything the input caused.
+func exitFor(err error, stderr io.Writer) int {
+	if errors.Is(err, errHelpShown) {
+		return exitOK
+	}
+	var pe *checker.PanicError
+	if errors.As(err, &pe) {
+		// Not the user's fault: a broken assumption inside zabsim. Say so, distinctly.
+		fmt.Fprintf(stderr, "zabsim: internal error: %v\n"+
+			"hint: this is a bug in zabsim, not in the input; please report it with the command line above"+
+			" (the run replays from its seed)\n", err)
+		return exitInternal
+	}
+	var ue usageError
+	if errors.As(err, &ue) {
+		fmt.Fprintf(stderr, "zabsim: %s\n", capLines(strings.TrimSpace(err.Error()), 12))
+		return exitBadInput
+	}
+	fmt.Fprintf(stderr, "zabsim: %v\n", err)
+	return exitBadInput
 }

@@ -2,12 +2,15 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"zabsim/checker"
 )
 
 // TestReplayOutcomesAreDistinct: a replay's exit code and -json outcome say whether it
@@ -98,4 +101,18 @@ func TestHelpListsEveryFlag(t *testing.T) {
 			require.Regexp(t, `(?m)^  `+f+`\b`, out, "%s -h lacks %s", cmd, f)
 		}
 	}
+}
+
+// TestInternalErrorExitsThree: a recovered simulator panic is an internal error (exit 3) with
+// the message and a hint, never "bad input" (2).
+// Reference: issue 10, "a recovered simulator panic exits 2, as if the input were bad".
+func TestInternalErrorExitsThree(t *testing.T) {
+	var stderr strings.Builder
+	err := fmt.Errorf("replay x.json: %w", &checker.PanicError{Msg: `scenario "s" seed 1: broken assumption at leader.go:1 after 9 events: boom`})
+	require.Equal(t, exitInternal, exitFor(err, &stderr))
+	require.Contains(t, stderr.String(), "internal error: replay x.json: scenario \"s\" seed 1: broken assumption")
+	require.Contains(t, stderr.String(), "hint: this is a bug in zabsim")
+	stderr.Reset()
+	require.Equal(t, exitBadInput, exitFor(badInput("nope"), &stderr))
+	require.Equal(t, "zabsim: nope\n", stderr.String())
 }
