@@ -43,7 +43,7 @@ func badInputTable(t *testing.T) []badInputCase {
 		{"sweep -check-determinism -5", []string{"sweep", "-check-determinism", "-5"}, exitBadInput, "-check-determinism must be 0 or more, got -5"},
 		{"sweep -seeds 0", []string{"sweep", "-seeds", "0"}, exitBadInput, "-seeds must be at least 1, got 0"},
 		{"sweep -knob NoSuchKnob", []string{"sweep", "-knob", "NoSuchKnob"}, exitBadInput, `unknown bug knob "NoSuchKnob"`},
-		{"sweep -out unwritable", []string{"sweep", "-seeds", "1", "-out", "/proc/zabsim-out"}, exitBadInput, "not writable"},
+		{"sweep -out unwritable", []string{"sweep", "-seeds", "1", "-out", "/proc/zabsim-out"}, exitBadInput, "folder /proc (to create /proc/zabsim-out in it) is not writable"},
 		{"sweep -out a file", []string{"sweep", "-seeds", "1", "-out", notDir}, exitBadInput, "is not a folder"},
 		{"sweep -until-failures -1", []string{"sweep", "-until-failures", "-1"}, exitBadInput, "-until-failures must be 0 or more"},
 		{"sweep -duration -1s", []string{"sweep", "-duration", "-1s"}, exitBadInput, "-duration must be positive"},
@@ -53,7 +53,7 @@ func badInputTable(t *testing.T) []badInputCase {
 		{"sweep -shard without -master-seed", []string{"sweep", "-shard", "0/2"}, exitBadInput, "shards need the same -master-seed"},
 		{"sweep extra argument", []string{"sweep", "extra"}, exitBadInput, `unexpected argument "extra"`},
 		{"run -save existing", []string{"run", "-scenario", "all-on-time-3", "-save", existing}, exitBadInput, "file exists (add -force to replace it)"},
-		{"run -save into a file", []string{"run", "-scenario", "all-on-time-3", "-save", filepath.Join(notDir, "x.json")}, exitBadInput, "not a directory"},
+		{"run -save into a file", []string{"run", "-scenario", "all-on-time-3", "-save", filepath.Join(notDir, "x.json")}, exitBadInput, "plain-file is not a folder"},
 		{"replay two files", []string{"replay", existing, existing}, exitBadInput, "want exactly one run file, got 2"},
 		{"merge nothing", []string{"merge"}, exitBadInput, "got none"},
 		{"merge a run file", []string{"merge", existing}, exitBadInput, "not a sweep -result file"},
@@ -80,7 +80,8 @@ func TestBadInputTable(t *testing.T) {
 			require.Contains(t, stderr, c.want)
 			require.Empty(t, stdout, "a bad input prints nothing before its error")
 			if os.Getenv("ZABSIM_PRINT_TABLE") != "" {
-				fmt.Printf("| `zabsim %s` | %d | %s |\n", strings.Join(shortArgs(c.args), " "), code, strings.TrimSpace(stderr))
+				first, _, _ := strings.Cut(strings.TrimSpace(stderr), "\n")
+				fmt.Printf("| `zabsim %s` | %d | %s |\n", strings.Join(shortArgs(c.args), " "), code, first)
 			}
 		})
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"zabsim/checker"
 	"zabsim/harness"
@@ -135,10 +136,13 @@ func checkSavePath(path string, force bool) error {
 		return badInput("-save %s: is a folder", path)
 	case err == nil && !force:
 		return badInput("-save %s: file exists (add -force to replace it)", path)
-	case err != nil && !os.IsNotExist(err):
+	case err != nil && !os.IsNotExist(err) && !errors.Is(err, syscall.ENOTDIR):
 		return badInput("-save %s: %v", path, err)
 	}
-	return checkWritableDir(filepath.Dir(path), false)
+	if err := checkWritableDir(filepath.Dir(path), false); err != nil {
+		return badInput("-save %s: %v", path, err)
+	}
+	return nil
 }
 
 // checkWritableDir makes sure files can be created in dir by creating and removing a probe
@@ -146,6 +150,7 @@ func checkSavePath(path string, force bool) error {
 // that does not exist yet is fine if its nearest existing parent is writable: it is made only
 // when there is something to save.
 func checkWritableDir(dir string, mayCreate bool) error {
+	asked := dir
 	for mayCreate {
 		if _, err := os.Stat(dir); !os.IsNotExist(err) {
 			break
@@ -156,16 +161,20 @@ func checkWritableDir(dir string, mayCreate bool) error {
 		}
 		dir = parent
 	}
+	where := dir
+	if where != asked {
+		where = fmt.Sprintf("%s (to create %s in it)", dir, asked)
+	}
 	st, err := os.Stat(dir)
 	if err != nil {
-		return badInput("folder %s: %v", dir, err)
+		return badInput("folder %s: %v", where, err)
 	}
 	if !st.IsDir() {
-		return badInput("%s is not a folder", dir)
+		return badInput("%s is not a folder", where)
 	}
 	f, err := os.CreateTemp(dir, ".zabsim-probe-*.tmp")
 	if err != nil {
-		return badInput("folder %s is not writable: %v", dir, err)
+		return badInput("folder %s is not writable: %v", where, err)
 	}
 	f.Close()
 	os.Remove(f.Name())
