@@ -4,6 +4,7 @@
 package checker
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -694,6 +695,25 @@ func (l Liveness) String() string {
 
 // MarshalText prints the verdict as String does.
 func (l Liveness) MarshalText() ([]byte, error) { return []byte(l.String()), nil }
+
+// MarshalJSON prints the verdict as an object, for machines: checked (whether liveness was
+// judged at all), ok, the times (seconds, as every report time) and the detail in words.
+func (l Liveness) MarshalJSON() ([]byte, error) {
+	v := struct {
+		Checked bool   `json:"checked"`
+		OK      bool   `json:"ok"`
+		At      string `json:"at,omitempty"`
+		Bound   string `json:"bound,omitempty"`
+		Detail  string `json:"detail"`
+	}{Checked: l.Judged, OK: l.Judged && l.OK, Detail: l.String()}
+	if l.Judged && l.OK {
+		v.At = protocol.FormatTime(l.At)
+	}
+	if l.Bound != 0 {
+		v.Bound = protocol.FormatTime(l.Bound)
+	}
+	return json.Marshal(v)
+}
 
 // Finish judges liveness at the end of a run that ended at end: when every fault heals, a leader
 // with a synced voter quorum must exist within LivenessBound of the last heal.

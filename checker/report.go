@@ -1,6 +1,7 @@
 package checker
 
 import (
+	"encoding/json"
 	"slices"
 	"strconv"
 
@@ -268,4 +269,39 @@ func (r *Report) Server(id protocol.ServerID) (ServerReport, bool) {
 		}
 	}
 	return ServerReport{}, false
+}
+
+// MarshalJSON prints the report with its seed as a JSON string (seeds above 2^53 would be
+// rounded by jq and JavaScript, so a piped replay would run another seed) and every empty
+// list as [] rather than null, so consumers need no null checks.
+func (r Report) MarshalJSON() ([]byte, error) {
+	type plain Report
+	p := plain(r)
+	p.Violations = nonNil(p.Violations)
+	p.Established = nonNil(p.Established)
+	p.Servers = nonNil(p.Servers)
+	p.Knobs = nonNil(p.Knobs)
+	p.Syncs = nonNil(p.Syncs)
+	p.RoleEnds = nonNil(p.RoleEnds)
+	p.Refusals = nonNil(p.Refusals)
+	p.Elections = nonNil(p.Elections)
+	p.Outsiders = nonNil(p.Outsiders)
+	p.Faults = nonNil(p.Faults)
+	for i := range p.Violations {
+		p.Violations[i].Servers = nonNil(p.Violations[i].Servers)
+	}
+	for i := range p.Established {
+		p.Established[i].Quorum = nonNil(p.Established[i].Quorum)
+	}
+	return json.Marshal(struct {
+		plain
+		Seed string `json:"seed"`
+	}{p, strconv.FormatUint(r.Seed, 10)})
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }

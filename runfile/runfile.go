@@ -39,6 +39,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -153,13 +154,33 @@ func checkFormat(data []byte) error {
 	return nil
 }
 
-// Load reads and decodes the run file at path. Errors name the path.
+// MaxFileBytes bounds a run file: the largest saved failures are a few hundred KB of
+// decisions, and a file far beyond that would take the memory of a run before it starts.
+const MaxFileBytes = 16 << 20
+
+// Load reads and decodes the run file at path and checks its spec against the simulator's
+// limits (sim.RunSpec.Validate: servers, ids, times, partition groups), so that a file that
+// cannot run is refused with every problem named before anything runs. Errors name the path.
 func Load(path string) (File, error) {
-	data, err := os.ReadFile(path)
+	fh, err := os.Open(path)
 	if err != nil {
 		return File{}, fmt.Errorf("read run file: %w", err)
 	}
+	defer fh.Close()
+	// Read one byte past the limit rather than trusting Stat: a pipe or /dev file has no size.
+	data, err := io.ReadAll(io.LimitReader(fh, MaxFileBytes+1))
+	if err != nil {
+		return File{}, fmt.Errorf("read run file: %w", err)
+	}
+	if len(data) > MaxFileBytes {
+		return File{}, fmt.Errorf("%s: run file is over the 16 MiB limit (%d bytes read and more to come)", path, len(data))
+	}
 	f, err := Unmarshal(data)
+	if err == nil {
+		if verr := f.Spec.Validate(); verr != nil {
+			err = verr
+		}
+	}
 	if err != nil {
 		if j, ok := err.(interface{ Unwrap() []error }); ok && len(j.Unwrap()) > 1 {
 			return File{}, fmt.Errorf("%s: invalid run file:\n%w", path, err)
@@ -254,7 +275,7 @@ func toJSON(f *File) (*fileJSON, error) {
 	var p problems
 	s := &f.Spec
 	c := &s.Config
-	seed := s.Seed
+	seed := seedJSON(s.Seed)
 	fj := &fileJSON{
 		Format:         Format,
 		Scenario:       s.Scenario,
@@ -470,7 +491,7 @@ func fromJSON(fj *fileJSON) (File, error) {
 	if fj.Seed == nil {
 		p.add("seed", "missing")
 	} else {
-		s.Seed = *fj.Seed
+		s.Seed = uint64(*fj.Seed)
 	}
 
 	var participants, observers []protocol.ServerID

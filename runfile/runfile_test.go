@@ -111,7 +111,7 @@ func TestRoundTrip(t *testing.T) {
 		`"oneWayDelayJitter": "2.5ms",`, `"txns": ["0x100000001", "0x100000002", "0x400000001"],`,
 		`"groups": [[1], [2, 3]],`, `"write": "updatingEpoch+",`, `"at": "1.000000001s",`,
 		`"knobs": ["EpochQuorumIgnoresLeader", "CountObservers"],`, `"until": "1m30s",`,
-		`"seed": 18446744073709551615,`, `"changes": [`, `"scenario": "everything <&> \"quoted\"",`,
+		`"seed": "18446744073709551615",`, `"changes": [`, `"scenario": "everything <&> \"quoted\"",`,
 	} {
 		if !bytes.Contains(b1, []byte(want)) {
 			t.Errorf("output lacks %s:\n%s", want, b1)
@@ -289,12 +289,12 @@ func TestErrors(t *testing.T) {
 		{"unknown nested field", replace(`"updatingEpoch": true,`, `"updatingEpoch": true, "extra": [1, {"a": 2}],`), []string{`disks[1]: unknown field "extra"`}},
 		{"type error", replace(`"initLimit": 10`, `"initLimit": "10"`), []string{`cluster.initLimit: want an integer, got string "10"`}},
 		{"float for int", replace(`"initLimit": 10`, `"initLimit": 10.5`), []string{`cluster.initLimit: want an integer, got 10.5`}},
-		{"negative seed", replace(`"seed": 18446744073709551615`, `"seed": -1`), []string{`seed: want a non-negative integer, got -1`}},
+		{"negative seed", replace(`"seed": "18446744073709551615"`, `"seed": -1`), []string{`seed: want a non-negative integer, got -1`}},
 		{"ratio overflow", replace(`"den": 100`, `"den": 5000000000`), []string{`network.messageLoss.den: 5000000000 is out of range (want a non-negative integer of 32 bits)`}},
 		{"object for string", replace(`"until": "1m30s"`, `"until": {"s": 90}`), []string{`until: want a string, got an object`}},
 		{"array index in path", replace(`"groups": [[1], [2, 3]]`, `"groups": [[1], [2, "3"]]`), []string{`faults[3].groups[1][1]: want an integer, got string "3"`}},
 		{"missing required", replace(`"tickTime": "2s",`, ``), []string{`cluster.tickTime: missing`}},
-		{"missing seed", replace(`"seed": 18446744073709551615,`, ``), []string{`seed: missing`}},
+		{"missing seed", replace(`"seed": "18446744073709551615",`, ``), []string{`seed: missing`}},
 		{"missing until", replace(`"until": "1m30s",`, ``), []string{`until: missing`}},
 		{"missing change leader", replace("\"at\": \"4s\",\n          \"leader\": 1", `"at": "4s"`), []string{`cluster.election.changes[1].leader: missing`}},
 		{"missing disk id", replace(`"id": 4,`, ``), []string{`disks[1].id: missing`}},

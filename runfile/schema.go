@@ -17,7 +17,7 @@ import (
 type fileJSON struct {
 	Format         int            `json:"format"`
 	Scenario       string         `json:"scenario"`
-	Seed           *uint64        `json:"seed"`
+	Seed           *seedJSON      `json:"seed"`
 	Cluster        *clusterJSON   `json:"cluster"`
 	Network        *networkJSON   `json:"network"`
 	Disks          []diskJSON     `json:"disks"`
@@ -186,6 +186,22 @@ func (w *walker) value(t reflect.Type, path string) error {
 	}
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
+	}
+	if t == reflect.TypeOf(seedJSON(0)) {
+		// A seed is a string of digits (what Save writes) or, in older files, a number.
+		var text string
+		switch v := tok.(type) {
+		case string:
+			text = v
+		case json.Number:
+			text = string(v)
+		default:
+			return w.mismatch(path, start, "a non-negative integer or a string of digits", tok)
+		}
+		if _, err := strconv.ParseUint(text, 10, 64); err != nil {
+			w.badNumber(path, start, "a non-negative integer", 64, json.Number(text), err)
+		}
+		return nil
 	}
 	switch t.Kind() {
 	case reflect.Struct:
@@ -410,4 +426,25 @@ func position(data []byte, off int64) (line, col int) {
 	line = 1 + bytes.Count(before, []byte("\n"))
 	col = int(off) - (bytes.LastIndexByte(before, '\n') + 1) + 1
 	return line, col
+}
+
+// seedJSON is a run file's seed: written as a JSON string, so that seeds above 2^53 survive
+// jq and JavaScript; read from a string or, as older files have it, a number.
+type seedJSON uint64
+
+func (s seedJSON) MarshalJSON() ([]byte, error) {
+	return []byte(`"` + strconv.FormatUint(uint64(s), 10) + `"`), nil
+}
+
+func (s *seedJSON) UnmarshalJSON(b []byte) error {
+	text := string(b)
+	if len(text) >= 2 && text[0] == '"' && text[len(text)-1] == '"' {
+		text = text[1 : len(text)-1]
+	}
+	v, err := strconv.ParseUint(text, 10, 64)
+	if err != nil {
+		return fmt.Errorf("invalid seed %s: want an unsigned 64-bit integer, as a string or a number", b)
+	}
+	*s = seedJSON(v)
+	return nil
 }

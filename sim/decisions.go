@@ -123,9 +123,11 @@ func (w *World) follow(kind DecisionKind, a, b protocol.ServerID) (v int64, ok b
 // checkAllFollowed reports, at the end of a replay, recorded decisions the run never asked for:
 // the code now asks fewer questions than the one that recorded the file.
 func (w *World) checkAllFollowed() {
-	// A run that stopped because it became stable may end before a question it would have
-	// asked later; only a run that went to its end or ran out of events is judged.
-	if w.spec.Decisions == nil || w.result.Divergence != "" || w.result.Truncated || w.stableStop || w.spec.DecisionsThenSeed {
+	// A run that ran out of events may end before a question it would have asked later. A
+	// run that stopped because it became stable is judged: the recording run stopped there
+	// too, so a decision it never reached was added to the file (or the code now asks fewer
+	// questions), and "reproduces" would hide that.
+	if w.spec.Decisions == nil || w.result.Divergence != "" || w.result.Truncated || w.spec.DecisionsThenSeed {
 		return
 	}
 	seen := map[decisionKey]int{}

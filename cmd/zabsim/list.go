@@ -15,8 +15,12 @@ func cmdList(args []string, stdout io.Writer) (int, error) {
 	fs := flag.NewFlagSet("list", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := fs.Parse(args); err != nil {
-		return 0, badInput("list: %v", err)
+	pos, err := parseFlags(fs, args, stdout, "list [-json]")
+	if err != nil {
+		return 0, err
+	}
+	if len(pos) > 0 {
+		return 0, badInput("list: takes no arguments, got %q", pos[0])
 	}
 	type entry struct {
 		Name        string   `json:"name"`

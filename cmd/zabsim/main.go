@@ -6,15 +6,18 @@
 //	zabsim replay FILE                  a saved run file, compared with what it recorded
 //
 // Exit status: 0 nothing broke, 1 an invariant broke or a scenario missed its expected outcome,
-// 2 bad input.
+// 2 bad input, 3 internal error of the simulator, 4 a replay differs from its file, 130 interrupted.
 package main
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"strings"
+
+	"zabsim/checker"
 )
 
 // Exit codes: one table for every command.
@@ -22,6 +25,10 @@ const (
 	exitOK        = 0
 	exitViolation = 1
 	exitBadInput  = 2
+	exitInternal  = 3
+	exitDiffers   = 4
+	// exitInterrupted is the shell's 128+SIGINT, so scripts see a Ctrl-C as one.
+	exitInterrupted = 130
 )
 
 // usageError is bad input: exit 2 with the message.
@@ -43,7 +50,12 @@ commands:
                                      -by-seed (ignore recorded decisions),
                                      -html FILE
 
-exit status: 0 clean, 1 invariant violated or expectation missed, 2 bad input
+  merge FILE...                      combine the -result files of a sharded sweep
+
+"zabsim <command> -h" lists every flag of a command. Flags may come before or after file names.
+
+exit status: 0 clean, 1 invariant violated or expectation missed, 2 bad input,
+             3 internal error of the simulator, 4 replay differs, 130 interrupted
 `
 
 func main() {
@@ -62,11 +74,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "list":
 		code, err = cmdList(args[1:], stdout)
 	case "run":
-		code, err = cmdRun(args[1:], stdout)
+		code, err = cmdRun(args[1:], stdout, stderr)
 	case "sweep":
 		code, err = cmdSweep(args[1:], stdout, stderr)
 	case "replay":
 		code, err = cmdReplay(args[1:], stdout)
+	case "merge":
+		code, err = cmdMerge(args[1:], stdout)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
@@ -74,13 +88,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = badInput("unknown command %q", args[0])
 	}
 	if err != nil {
-		var ue usageError
-		if errors.As(err, &ue) {
-			fmt.Fprintf(stderr, "zabsim: %s\n", strings.TrimSpace(err.Error()))
-			return exitBadInput
-		}
-		fmt.Fprintf(stderr, "zabsim: %v\n", err)
-		return exitBadInput
+		return exitFor(err, stderr)
 	}
 	return code
 }
@@ -97,4 +105,68 @@ func (k *knobList) Set(v string) error {
 		}
 	}
 	return nil
+}
+
+// errHelpShown ends a command after -h printed its usage: exit 0, nothing else to say.
+var errHelpShown = errors.New("help shown")
+
+// parseFlags parses args with fs, letting flags come after positional arguments too
+// ("replay FILE -json"), which the flag package alone stops at. "--" ends the flags. -h prints
+// the command's usage with every flag to stdout and returns errHelpShown.
+func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer, synopsis string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fmt.Fprintf(stdout, "usage: zabsim %s\n\nflags:\n", synopsis)
+				fs.SetOutput(stdout)
+				fs.PrintDefaults()
+				return nil, errHelpShown
+			}
+			return nil, badInput("%s: %v (see zabsim %s -h)", fs.Name(), err, fs.Name())
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		// fs.Parse stops at the first non-flag, or just after "--", which ends the flags.
+		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// capLines keeps a message to n lines: a run file with 1000 servers has 1000 problems, and the
+// first few say what is wrong.
+func capLines(msg string, n int) string {
+	lines := strings.Split(msg, "\n")
+	if len(lines) <= n {
+		return msg
+	}
+	return strings.Join(lines[:n-1], "\n") + fmt.Sprintf("\n... and %d more problems", len(lines)-n+1)
+}
+
+// exitFor prints err and returns its exit status: 0 after -h, 3 for a broken assumption inside
+// the simulator (not the user's fault, so not 2), 2 for everything the input caused.
+func exitFor(err error, stderr io.Writer) int {
+	if errors.Is(err, errHelpShown) {
+		return exitOK
+	}
+	var pe *checker.PanicError
+	if errors.As(err, &pe) {
+		// Not the user's fault: a broken assumption inside zabsim. Say so, distinctly.
+		fmt.Fprintf(stderr, "zabsim: internal error: %v\n"+
+			"hint: this is a bug in zabsim, not in the input; please report it with the command line above"+
+			" (the run replays from its seed)\n", err)
+		return exitInternal
+	}
+	var ue usageError
+	if errors.As(err, &ue) {
+		fmt.Fprintf(stderr, "zabsim: %s\n", capLines(strings.TrimSpace(err.Error()), 12))
+		return exitBadInput
+	}
+	fmt.Fprintf(stderr, "zabsim: %v\n", err)
+	return exitBadInput
 }

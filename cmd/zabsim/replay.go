@@ -1,10 +1,12 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 
 	"zabsim/checker"
 	"zabsim/harness"
@@ -21,18 +23,20 @@ func cmdReplay(args []string, stdout io.Writer) (int, error) {
 	update := fs.Bool("update", false, "re-record the file's expected outcome from this replay (after a deliberate change)")
 	bySeed := fs.Bool("by-seed", false, "ignore the recorded decisions and replay from the seed (after a code change)")
 	html := fs.String("html", "", "write the replay's page (a space-time diagram) at this path")
-	if err := fs.Parse(args); err != nil {
-		return 0, badInput("replay: %v", err)
+	pos, err := parseFlags(fs, args, stdout, "replay FILE [flags]")
+	if err != nil {
+		return 0, err
 	}
-	if fs.NArg() != 1 {
-		return 0, badInput("replay: want exactly one run file, got %d arguments", fs.NArg())
+	if len(pos) != 1 {
+		return 0, badInput("replay: want exactly one run file, got %d arguments", len(pos))
 	}
 	if *html != "" {
 		if err := viz.CheckPath(*html); err != nil {
 			return 0, badInput("replay: -html: %v", err)
 		}
 	}
-	f, err := runfile.Load(fs.Arg(0))
+	file := pos[0]
+	f, err := runfile.Load(file)
 	if err != nil {
 		return 0, badInput("%v", err)
 	}
@@ -49,18 +53,21 @@ func cmdReplay(args []string, stdout io.Writer) (int, error) {
 		return 0, err
 	}
 	if err != nil {
-		return 0, badInput("%s: invalid run: %v", fs.Arg(0), err)
+		return 0, badInput("%s: invalid run: %v", file, err)
 	}
 	if *html != "" {
 		if err := viz.WriteFile(*html, &f.Spec, res.Report); err != nil {
 			return 0, badInput("replay: -html: %v", err)
 		}
 	}
-	if *asJSON {
-		if err := writeJSON(stdout, res.Report); err != nil {
+	outcome, code := replayOutcome(res, f)
+	if *asJSON && !*update {
+		return code, writeJSON(stdout, replayJSON{Report: res.Report, Outcome: outcome, Divergence: res.Divergence})
+	}
+	if !*asJSON {
+		if err := harness.WriteSeedBlock(stdout, &f.Spec); err != nil {
 			return 0, err
 		}
-	} else {
 		if *timeline {
 			if err := harness.WriteTimeline(stdout, serverIDs(&f.Spec), res.Report.Trace, harness.TimelineOptions{All: *all}); err != nil {
 				return 0, err
@@ -84,14 +91,57 @@ func cmdReplay(args []string, stdout io.Writer) (int, error) {
 			f.Spec.Decisions = res.Report.Decisions
 		}
 		f.Spec.DecisionsThenSeed = false
-		if err := runfile.Save(fs.Arg(0), f); err != nil {
+		if err := runfile.Save(file, f); err != nil {
 			return 0, err
 		}
-		fmt.Fprintf(stdout, "re-recorded %s: review the diff before committing it\n", fs.Arg(0))
-		return exitCode(res.Report, nil), nil
+		if *asJSON {
+			return exitOK, writeJSON(stdout, replayJSON{Report: res.Report, Outcome: "re-recorded", Divergence: res.Divergence})
+		}
+		fmt.Fprintf(stdout, "re-recorded %s: review the diff before committing it\n", file)
+		return exitOK, nil
 	}
-	if res.Divergence != "" {
-		return exitViolation, nil
+	if *asJSON {
+		return code, writeJSON(stdout, replayJSON{Report: res.Report, Outcome: outcome, Divergence: res.Divergence})
 	}
-	return exitCode(res.Report, nil), nil
+	return code, nil
+}
+
+// replayJSON is the report of a replay with what it says about the file.
+type replayJSON struct {
+	Report *checker.Report
+	// Outcome is "reproduces" (exit 0, whatever the file recorded, clean or a violation),
+	// "new-violation" (exit 1: an invariant broke that the file did not record), "differs"
+	// (exit 4: another outcome, trace or decisions than recorded) or "re-recorded" (-update).
+	Outcome    string
+	Divergence string
+}
+
+// MarshalJSON prints the report's keys with outcome (and divergence) added at the top level,
+// so a replay's JSON is a run's JSON plus what the replay says about the file.
+func (r replayJSON) MarshalJSON() ([]byte, error) {
+	data, err := json.Marshal(r.Report)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, err
+	}
+	m["outcome"], _ = json.Marshal(r.Outcome)
+	m["divergence"], _ = json.Marshal(r.Divergence)
+	return json.Marshal(m)
+}
+
+// replayOutcome tells the three outcomes of a replay apart, so that "reproduces the recorded
+// violation" and "differs" never share an exit code.
+func replayOutcome(res harness.ReplayResult, f runfile.File) (string, int) {
+	if res.Divergence == "" {
+		return "reproduces", exitOK
+	}
+	for _, v := range res.Report.ViolationNames() {
+		if !slices.Contains(f.Expect.Violations, v) {
+			return "new-violation", exitViolation
+		}
+	}
+	return "differs", exitDiffers
 }
