@@ -26,7 +26,15 @@ var update = flag.Bool("update", false, "rewrite the expected output of protocol
 //	(a blank line ends the block)
 //
 // Each script drives one QuorumPeer; the output under a command is every effect the step
-// returned, so a change of behaviour shows as a changed line in a readable file.
+// returned, so a change of behaviour shows as a changed line in a readable file. Commands:
+//
+//	peer id=N voters=1,2,3 [observers=4] leader=N [accepted=E current=E txns=E.C,...]
+//	start | accepted conn=C from=S | connected conn=C from=S | connect-failed from=S
+//	closed conn=C | recv conn=C from=S TYPE [zxid=E.C epoch=E sid=S version=V]
+//	timer KIND [conn=C] (the latest timer of that kind the peer set) | resume conn=C (the
+//	latest wake of that thread) | write-failed (the last write the peer asked for)
+//
+// Any command may set the clock with at=DURATION.
 type block struct {
 	comments []string // the # lines and blank lines before the command
 	cmd      string
