@@ -51,12 +51,13 @@ func LineDiff(want, got string) string {
 			ops = append(ops, line{' ', ma[i], pre + i + 1})
 			i++
 			j++
-		case j < len(mb) && (i == len(ma) || lcs[i][j+1] >= lcs[i+1][j]):
-			ops = append(ops, line{'+', mb[j], pre + i + 1})
-			j++
-		default:
+		// Deletions before insertions, as unified diffs print a replaced line.
+		case i < len(ma) && (j == len(mb) || lcs[i+1][j] >= lcs[i][j+1]):
 			ops = append(ops, line{'-', ma[i], pre + i + 1})
 			i++
+		default:
+			ops = append(ops, line{'+', mb[j], pre + i + 1})
+			j++
 		}
 	}
 	for k := len(a) - suf; k < len(a); k++ {
