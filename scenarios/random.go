@@ -189,7 +189,7 @@ func generateProcessFaults(d Drawer, b *Builder, n int) time.Duration {
 			last = max(last, end)
 		default: // a crash, then a restart from another disk
 			back := t0 + time.Duration(d.Draw(label("down ms"), 1, 20000))*time.Millisecond
-			disk := replacedDisk(d, label, b.spec.DiskOf(server))
+			disk := replacedDisk(d, label)
 			b.Crash(server, t0).RestartWithDisk(server, back, disk)
 			last = max(last, back)
 		}
@@ -207,17 +207,10 @@ func generateProcessFaults(d Drawer, b *Builder, n int) time.Duration {
 // catalogue scenarios (restored-from-old-backup). Generated runs restart only from a disk
 // ZooKeeper refuses to load, which is safe whatever came before. The draw stays, so saved
 // rapid and fuzz inputs keep their meaning.
-func replacedDisk(d Drawer, label func(string) string, cur protocol.Disk) protocol.Disk {
+func replacedDisk(d Drawer, label func(string) string) protocol.Disk {
 	_ = d.Draw(label("replaced disk"), 0, 2)
 	// Refused at load: "The accepted epoch, 0 is less than the current epoch, 1".
 	return protocol.Disk{AcceptedEpoch: 0, CurrentEpoch: 1, CurrentEpochTmp: -1}
-}
-
-func lastOf(txns []protocol.Zxid) protocol.Zxid {
-	if len(txns) == 0 {
-		return 0
-	}
-	return txns[len(txns)-1]
 }
 
 func hasStart(b *Builder, id protocol.ServerID) bool {
