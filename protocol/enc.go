@@ -107,6 +107,23 @@ func (e *Enc) VoteInt(v int64) {
 	e.Buf = appendVoteInt(e.Buf, v)
 }
 
+// Vote writes an FLE vote's fields as notifications and election notes show them:
+// "leader=L zxid=Z round=R peerEpoch=E", with "none" for an observer's missing values.
+func (e *Enc) Vote(leader int64, zxid Zxid, round int64, peerEpoch int64) {
+	e.Lit(" leader=")
+	e.VoteInt(leader)
+	e.Lit(" zxid=")
+	if zxid == noZxid {
+		e.Enum(-1, "none")
+	} else {
+		e.Zxid(zxid)
+	}
+	e.Lit(" round=")
+	e.Int(round)
+	e.Lit(" peerEpoch=")
+	e.VoteInt(peerEpoch)
+}
+
 // Sids writes a list of server ids as [1,2,3].
 func (e *Enc) Sids(sids []ServerID) {
 	if e.Hash {

@@ -119,18 +119,7 @@ func (m *Message) Encode(e *Enc) {
 	case NOTIFICATION:
 		v := &m.Vote
 		e.Enum(int(v.State), v.State.String())
-		e.Lit(" leader=")
-		e.VoteInt(int64(v.Leader))
-		e.Lit(" zxid=")
-		if v.Zxid == noZxid {
-			e.Enum(-1, "none")
-		} else {
-			e.Zxid(v.Zxid)
-		}
-		e.Lit(" round=")
-		e.Int(v.ElectionEpoch)
-		e.Lit(" peerEpoch=")
-		e.VoteInt(int64(v.PeerEpoch))
+		e.Vote(int64(v.Leader), v.Zxid, v.ElectionEpoch, int64(v.PeerEpoch))
 		if v.Version != notificationVersion {
 			e.Lit(" version=")
 			e.Int(int64(v.Version))

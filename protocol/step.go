@@ -270,18 +270,7 @@ func (n *Note) Encode(e *Enc) {
 		e.Lit(" epoch=")
 		e.Int(int64(n.Epoch))
 	case NoteProposal, NoteElected:
-		e.Lit(" leader=")
-		e.VoteInt(int64(n.Peer))
-		e.Lit(" zxid=")
-		if n.Zxid == noZxid {
-			e.Enum(-1, "none")
-		} else {
-			e.Zxid(n.Zxid)
-		}
-		e.Lit(" round=")
-		e.Int(n.Round)
-		e.Lit(" peerEpoch=")
-		e.VoteInt(int64(n.Epoch))
+		e.Vote(int64(n.Peer), n.Zxid, n.Round, int64(n.Epoch))
 		if n.Kind == NoteElected {
 			e.Lit(" as ")
 			e.Enum(int(n.State), n.State.String())

@@ -618,7 +618,7 @@ func (w *World) persist(srv int, wr protocol.DiskWrite, moreEffects bool) bool {
 			w.emit(&w.trace)
 			return false
 		}
-		w.outcomes[i].Note = fmt.Sprintf("crashed %s its %s write", map[CrashPoint]string{CrashBefore: "before", CrashTorn: "inside", CrashAfter: "after"}[f.Point], wr.Kind)
+		w.outcomes[i].Note = fmt.Sprintf("crashed %s its %s write", crashPointWhere[f.Point], wr.Kind)
 		switch f.Point {
 		case CrashTorn:
 			s.disk.ApplyTorn(wr)
@@ -815,6 +815,9 @@ func (w *World) resume(srv, fault int) {
 	}
 	s.held = s.held[:0]
 }
+
+// crashPointWhere says where a crash point fell, for its fault's outcome.
+var crashPointWhere = [...]string{CrashBefore: "before", CrashTorn: "inside", CrashAfter: "after"}
 
 // RecvQueueCapacity is QuorumCnxManager.RECV_CAPACITY: the one receive queue every peer's
 // notifications share.
