@@ -36,6 +36,15 @@ type Config struct {
 	LeaderConnectDelayDuringRetry time.Duration
 	// CommitLogCount is how many committed txns the leader keeps in memory for DIFF (500).
 	CommitLogCount int
+	// SnapCount is zookeeper.snapCount: the sync thread takes a snapshot after this many
+	// logged txns (ZooKeeper rolls a random point between snapCount/2 and snapCount; the
+	// model takes it at snapCount exactly). 0 means ZooKeeper's default, 100000.
+	SnapCount int
+	// SyncDelay is how long SyncRequestProcessor takes to write and fsync what is queued
+	// once a txn is queued for logging, plus a world-chosen jitter up to SyncJitter. 0 means
+	// the model's default, 1 ms (and 2 ms of jitter): an fsync on a local disk.
+	SyncDelay  time.Duration
+	SyncJitter time.Duration
 	// ObserverElectionDelay bounds the random pause an observer takes before LOOKING
 	// (zookeeper.observer.election.DelayMs, 200 ms).
 	ObserverElectionDelay time.Duration
@@ -136,6 +145,37 @@ type Knobs struct {
 	// NoQuitOnDisloyalVoter (ZOOKEEPER-3109): the leader ignores MaxTimeToWaitForEpoch and
 	// waits out initLimit for an epoch quorum a voter has already abandoned.
 	NoQuitOnDisloyalVoter bool
+
+	// The knobs of the broadcast phase and of synchronization with client writes.
+
+	// DiffInsteadOfTrunc (ZOOKEEPER-1154): syncFollower sends a DIFF to a peer whose last
+	// zxid is above the leader's committed log, instead of TRUNC, so the peer keeps a txn
+	// the quorum never committed.
+	DiffInsteadOfTrunc bool
+	// NewLeaderSentUnqueued (ZOOKEEPER-1136): NEWLEADER is written straight to the socket,
+	// ahead of the DIFF proposals still in the handler's queue.
+	NewLeaderSentUnqueued bool
+	// AckNewLeaderBeforeTxnsDurable (ZOOKEEPER-3911/4646): on NEWLEADER the learner ACKs
+	// with the DIFF txns only in memory and hands them to the logging thread afterwards.
+	AckNewLeaderBeforeTxnsDurable bool
+	// CurrentEpochBeforeTxnsDurable (ZOOKEEPER-4643/4785): on NEWLEADER the learner writes
+	// currentEpoch and ACKs, and logs the DIFF txns only after UPTODATE.
+	CurrentEpochBeforeTxnsDurable bool
+	// AsyncSyncAck (ZOOKEEPER-4685): on NEWLEADER the learner hands its uncommitted
+	// proposals to the logging thread before it ACKs NEWLEADER, so the logging thread may
+	// ACK a proposal first.
+	AsyncSyncAck bool
+	// CommitAfterNewLeaderNPE (ZOOKEEPER-4394): the learner drops its pending proposals at
+	// NEWLEADER, so a COMMIT that follows NEWLEADER finds no proposal.
+	CommitAfterNewLeaderNPE bool
+	// LastProcessedSetOnDiff (ZOOKEEPER-2355): on DIFF the learner sets lastProcessedZxid to
+	// the DIFF's zxid before it has the txns, so a learner that leaves mid-sync reports
+	// txns it does not have.
+	LastProcessedSetOnDiff bool
+	// RetainDbWithoutFastForward (ZOOKEEPER-2845): a server whose role ends keeps its
+	// in-memory database as it is, without replaying the txns it logged but never applied,
+	// and reports a zxid below what its log holds.
+	RetainDbWithoutFastForward bool
 }
 
 // KnobNames lists the knobs in a fixed order, for flags and run files.
@@ -149,6 +189,14 @@ var KnobNames = []string{
 	"VoteOrderPrecedenceBug",
 	"StrictOutOfElectionVoteEquality",
 	"NoQuitOnDisloyalVoter",
+	"DiffInsteadOfTrunc",
+	"NewLeaderSentUnqueued",
+	"AckNewLeaderBeforeTxnsDurable",
+	"CurrentEpochBeforeTxnsDurable",
+	"AsyncSyncAck",
+	"CommitAfterNewLeaderNPE",
+	"LastProcessedSetOnDiff",
+	"RetainDbWithoutFastForward",
 }
 
 func (k *Knobs) field(name string) *bool {
@@ -171,6 +219,22 @@ func (k *Knobs) field(name string) *bool {
 		return &k.StrictOutOfElectionVoteEquality
 	case "NoQuitOnDisloyalVoter":
 		return &k.NoQuitOnDisloyalVoter
+	case "DiffInsteadOfTrunc":
+		return &k.DiffInsteadOfTrunc
+	case "NewLeaderSentUnqueued":
+		return &k.NewLeaderSentUnqueued
+	case "AckNewLeaderBeforeTxnsDurable":
+		return &k.AckNewLeaderBeforeTxnsDurable
+	case "CurrentEpochBeforeTxnsDurable":
+		return &k.CurrentEpochBeforeTxnsDurable
+	case "AsyncSyncAck":
+		return &k.AsyncSyncAck
+	case "CommitAfterNewLeaderNPE":
+		return &k.CommitAfterNewLeaderNPE
+	case "LastProcessedSetOnDiff":
+		return &k.LastProcessedSetOnDiff
+	case "RetainDbWithoutFastForward":
+		return &k.RetainDbWithoutFastForward
 	}
 	return nil
 }
@@ -379,6 +443,22 @@ func (c *Config) counts(id ServerID) bool {
 		return c.IsMember(id)
 	}
 	return c.IsParticipant(id)
+}
+
+// snapCount is SnapCount with ZooKeeper's default.
+func (c *Config) snapCount() int {
+	if c.SnapCount > 0 {
+		return c.SnapCount
+	}
+	return 100000
+}
+
+// syncDelay is SyncDelay and SyncJitter with the model's defaults.
+func (c *Config) syncDelay() (time.Duration, time.Duration) {
+	if c.SyncDelay > 0 {
+		return c.SyncDelay, c.SyncJitter
+	}
+	return time.Millisecond, 2 * time.Millisecond
 }
 
 // ContainsQuorum is QuorumMaj.containsQuorum: more than half of the voters. The set may hold

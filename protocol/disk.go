@@ -20,14 +20,22 @@ type Disk struct {
 	// UpdatingEpoch is the updatingEpoch marker a learner leaves while it persists the
 	// NEWLEADER history and then currentEpoch (ZOOKEEPER-1653's fix).
 	UpdatingEpoch bool
-	// Txns is the durable history, snapshot and log together, in zxid order. Slices are
-	// shared between disks, peers and messages, and never modified in place.
-	Txns []Zxid
+	// Txns is the durable history, snapshot and log together, in zxid order: what a load
+	// replays. Slices are shared between disks, peers and messages, and never modified in
+	// place.
+	Txns []Txn
 	// SnapshotZxid labels the newest snapshot: every txn <= it is in the snapshot.
 	SnapshotZxid Zxid
 	// LogStart is the oldest zxid still in the txn log files (older ones were purged and live
 	// only in the snapshot). The leader can DIFF from the on-disk log only back to here.
 	LogStart Zxid
+}
+
+// Shared returns the disk with its history capped (see share), for a holder that will append
+// to it while others keep the same array.
+func (d Disk) Shared() Disk {
+	d.Txns = share(d.Txns)
+	return d
 }
 
 // NewDisk returns the disk of a server that has never run: no epoch files, no history.
@@ -39,13 +47,6 @@ func NewDisk() Disk {
 // and the last logged txn (0 for an empty history). A snapshot taken after a SNAP from a
 // leader in BROADCAST is labelled e<<32 although no txn has that zxid.
 func (d *Disk) LastZxid() Zxid { return max(d.SnapshotZxid, lastZxid(d.Txns)) }
-
-func lastZxid(txns []Zxid) Zxid {
-	if len(txns) == 0 {
-		return 0
-	}
-	return txns[len(txns)-1]
-}
 
 // WriteKind names a durable write.
 type WriteKind uint8
@@ -92,7 +93,7 @@ type DiskWrite struct {
 	Epoch Epoch
 	Prev  Epoch
 	Zxid  Zxid
-	Txns  []Zxid
+	Txns  []Txn
 }
 
 // AppendText appends a short description of the write.
@@ -133,17 +134,27 @@ func (d *Disk) Apply(w DiskWrite) {
 		d.CurrentEpoch = w.Epoch
 		d.CurrentEpochTmp = -1 // the rename consumed the temp file
 	case WriteSnapshot:
-		if !isPrefix(d.Txns, w.Txns) {
+		switch {
+		case isPrefix(w.Txns, d.Txns):
+			// A snapshot of what this server applied: the txn log still holds everything
+			// logged after it (logged but not yet committed txns included), and a load
+			// replays it on top of the snapshot.
+		case isPrefix(d.Txns, w.Txns):
+			d.Txns = share(w.Txns)
+		default:
 			// A history from elsewhere (a SNAP from the leader): the txn log files hold
 			// none of it, so the log starts after the snapshot.
 			d.LogStart = w.Zxid + 1
+			d.Txns = share(w.Txns)
 		}
-		d.Txns = w.Txns
 		d.SnapshotZxid = w.Zxid
 	case WriteTxns:
+		// Disks share arrays freely (a restart, a replaced disk, the peer's mirror): a new
+		// array for every append, so no holder ever sees another's txns.
 		d.Txns = appendCopy(d.Txns, w.Txns...)
 	case WriteTruncate:
-		d.Txns = d.Txns[:d.truncatedLen(w.Zxid)]
+		n := d.truncatedLen(w.Zxid)
+		d.Txns = d.Txns[:n:n]
 		d.SnapshotZxid = min(d.SnapshotZxid, lastZxid(d.Txns))
 	case WriteUpdatingEpochMarker:
 		d.UpdatingEpoch = true
@@ -161,19 +172,12 @@ func (d *Disk) ApplyTorn(w DiskWrite) {
 	}
 }
 
-// appendCopy returns a new slice holding s followed by extra; s is never modified.
-func appendCopy(s []Zxid, extra ...Zxid) []Zxid {
-	out := make([]Zxid, 0, len(s)+len(extra))
-	out = append(out, s...)
-	return append(out, extra...)
-}
-
 // CanTruncate reports whether FileTxnLog.truncate(z) finds a log file to cut: it fails with
 // "No log files found to truncate!" when the txn log holds no txn at or above z (no log files
 // at all, as after a restore from a snapshot, or only older txns). LearnerTest.truncFailTest.
 func (d *Disk) CanTruncate(z Zxid) bool {
-	for i := len(d.Txns) - 1; i >= 0 && d.inLog(d.Txns[i]); i-- {
-		if d.Txns[i] >= z {
+	for i := len(d.Txns) - 1; i >= 0 && d.inLog(d.Txns[i].Zxid); i-- {
+		if d.Txns[i].Zxid >= z {
 			return true
 		}
 	}
@@ -188,23 +192,11 @@ func (d *Disk) inLog(z Zxid) bool { return z >= d.LogStart }
 // when z itself is not in the log one txn above it survives (FileTxnLog.java:481-501).
 func (d *Disk) truncatedLen(z Zxid) int {
 	for i, t := range d.Txns {
-		if t >= z && d.inLog(t) {
+		if t.Zxid >= z && d.inLog(t.Zxid) {
 			return i + 1
 		}
 	}
 	return len(d.Txns)
-}
-
-func isPrefix(prefix, s []Zxid) bool {
-	if len(prefix) > len(s) {
-		return false
-	}
-	for i := range prefix {
-		if prefix[i] != s[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // LoadError is a refusal to start (spec §2.3): the process does not run.

@@ -18,7 +18,7 @@ func diskWith(accepted, current protocol.Epoch, txns ...protocol.Zxid) protocol.
 	d := protocol.NewDisk()
 	d.AcceptedEpoch = accepted
 	d.CurrentEpoch = current
-	d.Txns = txns
+	d.Txns = protocol.TxnsOf(txns...)
 	if len(txns) > 0 {
 		d.LogStart = txns[0]
 	}
@@ -194,28 +194,30 @@ func TestDiskApply(t *testing.T) {
 		{"currentEpoch consumes the tmp file", protocol.DiskWrite{Kind: protocol.WriteCurrentEpoch, Epoch: 2, Prev: 1},
 			func(d *protocol.Disk) { d.CurrentEpoch = 2; d.CurrentEpochTmp = -1 }},
 		{"snapshot replaces the history", protocol.DiskWrite{Kind: protocol.WriteSnapshot, Zxid: diskZ(3, 0),
-			Txns: []protocol.Zxid{diskZ(1, 1), diskZ(3, 1)}},
+			Txns: protocol.TxnsOf(diskZ(1, 1), diskZ(3, 1))},
 			func(d *protocol.Disk) {
-				d.Txns = []protocol.Zxid{diskZ(1, 1), diskZ(3, 1)}
+				d.Txns = protocol.TxnsOf(diskZ(1, 1), diskZ(3, 1))
 				d.SnapshotZxid = diskZ(3, 0)
 				d.LogStart = diskZ(3, 0) + 1 // the log files hold none of a history from elsewhere
 			}},
 		{"leader's own snapshot keeps the log", protocol.DiskWrite{Kind: protocol.WriteSnapshot, Zxid: diskZ(2, 1),
-			Txns: []protocol.Zxid{diskZ(1, 1), diskZ(1, 2), diskZ(1, 3), diskZ(2, 1)}},
+			Txns: protocol.TxnsOf(diskZ(1, 1), diskZ(1, 2), diskZ(1, 3), diskZ(2, 1))},
 			func(d *protocol.Disk) { d.SnapshotZxid = diskZ(2, 1) }},
-		{"txnlog appends", protocol.DiskWrite{Kind: protocol.WriteTxns, Txns: []protocol.Zxid{diskZ(2, 2), diskZ(2, 3)}},
-			func(d *protocol.Disk) { d.Txns = append(slices.Clone(d.Txns), diskZ(2, 2), diskZ(2, 3)) }},
+		{"txnlog appends", protocol.DiskWrite{Kind: protocol.WriteTxns, Txns: protocol.TxnsOf(diskZ(2, 2), diskZ(2, 3))},
+			func(d *protocol.Disk) {
+				d.Txns = append(slices.Clone(d.Txns), protocol.TxnsOf(diskZ(2, 2), diskZ(2, 3))...)
+			}},
 		{"truncate below the snapshot", protocol.DiskWrite{Kind: protocol.WriteTruncate, Zxid: diskZ(1, 2)},
 			func(d *protocol.Disk) {
-				d.Txns = []protocol.Zxid{diskZ(1, 1), diskZ(1, 2)}
+				d.Txns = protocol.TxnsOf(diskZ(1, 1), diskZ(1, 2))
 				d.SnapshotZxid = diskZ(1, 2)
 			}},
 		{"truncate above the snapshot", protocol.DiskWrite{Kind: protocol.WriteTruncate, Zxid: diskZ(1, 3)},
-			func(d *protocol.Disk) { d.Txns = []protocol.Zxid{diskZ(1, 1), diskZ(1, 2), diskZ(1, 3)} }},
+			func(d *protocol.Disk) { d.Txns = protocol.TxnsOf(diskZ(1, 1), diskZ(1, 2), diskZ(1, 3)) }},
 		// FileTxnLog.truncate cuts the file after the first txn at or above the target, so a
 		// target below every logged txn keeps the first one.
 		{"truncate below the first txn keeps it", protocol.DiskWrite{Kind: protocol.WriteTruncate, Zxid: 0},
-			func(d *protocol.Disk) { d.Txns = []protocol.Zxid{diskZ(1, 1)}; d.SnapshotZxid = diskZ(1, 1) }},
+			func(d *protocol.Disk) { d.Txns = protocol.TxnsOf(diskZ(1, 1)); d.SnapshotZxid = diskZ(1, 1) }},
 		{"updatingEpoch marker", protocol.DiskWrite{Kind: protocol.WriteUpdatingEpochMarker},
 			func(d *protocol.Disk) { d.UpdatingEpoch = true }},
 		{"clear updatingEpoch marker", protocol.DiskWrite{Kind: protocol.WriteClearUpdatingEpochMarker},
@@ -250,7 +252,7 @@ func TestDiskApplyTorn(t *testing.T) {
 	for k := protocol.WriteAcceptedEpoch; k <= protocol.WriteClearUpdatingEpochMarker; k++ {
 		t.Run(k.String(), func(t *testing.T) {
 			d := base
-			d.ApplyTorn(protocol.DiskWrite{Kind: k, Epoch: 2, Prev: 1, Zxid: diskZ(2, 1), Txns: []protocol.Zxid{diskZ(2, 1)}})
+			d.ApplyTorn(protocol.DiskWrite{Kind: k, Epoch: 2, Prev: 1, Zxid: diskZ(2, 1), Txns: protocol.TxnsOf(diskZ(2, 1))})
 			want := base
 			if k == protocol.WriteCurrentEpoch {
 				want.CurrentEpochTmp = 2
@@ -262,7 +264,7 @@ func TestDiskApplyTorn(t *testing.T) {
 	t.Run("torn currentEpoch then load", func(t *testing.T) {
 		// A learner persisted epoch-2 txns, then crashed inside the currentEpoch := 2 write.
 		d := diskWith(2, 1, diskZ(1, 1))
-		d.Apply(protocol.DiskWrite{Kind: protocol.WriteTxns, Txns: []protocol.Zxid{diskZ(2, 1)}})
+		d.Apply(protocol.DiskWrite{Kind: protocol.WriteTxns, Txns: protocol.TxnsOf(diskZ(2, 1))})
 		d.ApplyTorn(protocol.DiskWrite{Kind: protocol.WriteCurrentEpoch, Epoch: 2, Prev: 1})
 		require.Equal(t, protocol.Epoch(1), d.CurrentEpoch, "the old file survives")
 		loaded, _, err := protocol.LoadDataBase(d)
@@ -280,7 +282,7 @@ func TestDiskLastZxid(t *testing.T) {
 	d := protocol.NewDisk()
 	assert.Equal(t, protocol.Zxid(0), d.LastZxid())
 
-	d.Txns = []protocol.Zxid{diskZ(1, 1), diskZ(1, 2)}
+	d.Txns = protocol.TxnsOf(diskZ(1, 1), diskZ(1, 2))
 	assert.Equal(t, diskZ(1, 2), d.LastZxid())
 
 	d.SnapshotZxid = diskZ(1, 1)
@@ -299,31 +301,32 @@ func TestDiskLastZxid(t *testing.T) {
 //
 // Reference: spec §2.3 (each server's history is its own), disk.go ("Slices are shared between disks, peers and messages, and never modified in place").
 func TestDiskApplyDoesNotAlias(t *testing.T) {
-	backing := make([]protocol.Zxid, 3, 16)
-	copy(backing, []protocol.Zxid{diskZ(1, 1), diskZ(1, 2), diskZ(1, 3)})
-	d1 := diskWith(1, 1, backing...)
+	backing := make([]protocol.Txn, 3, 16)
+	copy(backing, protocol.TxnsOf(diskZ(1, 1), diskZ(1, 2), diskZ(1, 3)))
+	d1 := diskWith(1, 1)
+	d1.Txns, d1.LogStart = backing, diskZ(1, 1)
 	d2 := d1
 
-	d1.Apply(protocol.DiskWrite{Kind: protocol.WriteTxns, Txns: []protocol.Zxid{diskZ(1, 4)}})
-	d2.Apply(protocol.DiskWrite{Kind: protocol.WriteTxns, Txns: []protocol.Zxid{diskZ(2, 1)}})
-	assert.Equal(t, []protocol.Zxid{diskZ(1, 1), diskZ(1, 2), diskZ(1, 3), diskZ(1, 4)}, d1.Txns)
-	assert.Equal(t, []protocol.Zxid{diskZ(1, 1), diskZ(1, 2), diskZ(1, 3), diskZ(2, 1)}, d2.Txns)
-	assert.Equal(t, []protocol.Zxid{diskZ(1, 1), diskZ(1, 2), diskZ(1, 3)}, backing)
-	assert.Equal(t, []protocol.Zxid{0, 0}, backing[3:5], "spare capacity of the shared array untouched")
+	d1.Apply(protocol.DiskWrite{Kind: protocol.WriteTxns, Txns: protocol.TxnsOf(diskZ(1, 4))})
+	d2.Apply(protocol.DiskWrite{Kind: protocol.WriteTxns, Txns: protocol.TxnsOf(diskZ(2, 1))})
+	assert.Equal(t, protocol.TxnsOf(diskZ(1, 1), diskZ(1, 2), diskZ(1, 3), diskZ(1, 4)), d1.Txns)
+	assert.Equal(t, protocol.TxnsOf(diskZ(1, 1), diskZ(1, 2), diskZ(1, 3), diskZ(2, 1)), d2.Txns)
+	assert.Equal(t, protocol.TxnsOf(diskZ(1, 1), diskZ(1, 2), diskZ(1, 3)), backing)
+	assert.Equal(t, protocol.TxnsOf(0, 0), backing[3:5], "spare capacity of the shared array untouched")
 
 	// Truncate one copy, then append to it: the other copy keeps its suffix.
 	d3 := d1
 	d3.Apply(protocol.DiskWrite{Kind: protocol.WriteTruncate, Zxid: diskZ(1, 1)})
-	d3.Apply(protocol.DiskWrite{Kind: protocol.WriteTxns, Txns: []protocol.Zxid{diskZ(3, 1)}})
-	assert.Equal(t, []protocol.Zxid{diskZ(1, 1), diskZ(3, 1)}, d3.Txns)
-	assert.Equal(t, []protocol.Zxid{diskZ(1, 1), diskZ(1, 2), diskZ(1, 3), diskZ(1, 4)}, d1.Txns)
+	d3.Apply(protocol.DiskWrite{Kind: protocol.WriteTxns, Txns: protocol.TxnsOf(diskZ(3, 1))})
+	assert.Equal(t, protocol.TxnsOf(diskZ(1, 1), diskZ(3, 1)), d3.Txns)
+	assert.Equal(t, protocol.TxnsOf(diskZ(1, 1), diskZ(1, 2), diskZ(1, 3), diskZ(1, 4)), d1.Txns)
 
 	// The appended slice of the write is copied, not retained.
-	extra := []protocol.Zxid{diskZ(4, 1)}
+	extra := protocol.TxnsOf(diskZ(4, 1))
 	d4 := d1
 	d4.Apply(protocol.DiskWrite{Kind: protocol.WriteTxns, Txns: extra})
-	extra[0] = diskZ(9, 9)
-	assert.Equal(t, diskZ(4, 1), d4.Txns[len(d4.Txns)-1])
+	extra[0] = protocol.Txn{Zxid: diskZ(9, 9)}
+	assert.Equal(t, diskZ(4, 1), d4.Txns[len(d4.Txns)-1].Zxid)
 }
 
 // TestWriteKindNames checks that every WriteKind has a name and ParseWriteKind inverts it.
@@ -357,6 +360,6 @@ func TestCanTruncate(t *testing.T) {
 	assert.True(t, d.CanTruncate(diskZ(1, 2)))
 	assert.False(t, d.CanTruncate(diskZ(1, 3)), "every logged txn is below the target")
 	snap := d
-	snap.Apply(protocol.DiskWrite{Kind: protocol.WriteSnapshot, Zxid: diskZ(2, 0), Txns: []protocol.Zxid{diskZ(1, 1), diskZ(1, 3)}})
+	snap.Apply(protocol.DiskWrite{Kind: protocol.WriteSnapshot, Zxid: diskZ(2, 0), Txns: protocol.TxnsOf(diskZ(1, 1), diskZ(1, 3))})
 	assert.False(t, snap.CanTruncate(diskZ(1, 1)), "a history that came from a SNAP is in no log file")
 }

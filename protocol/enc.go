@@ -136,20 +136,33 @@ func (e *Enc) Sids(sids []ServerID) {
 	e.Buf = appendSids(e.Buf, sids)
 }
 
-// History writes a list of txns as a count and its last zxid, and digests every one of them:
-// the text stays one line for a snapshot of thousands.
-func (e *Enc) History(txns []Zxid) {
+// History writes a list of txns as a count and its last zxid, and digests every one of them,
+// values included: the text stays one line for a snapshot of thousands. (A txn from before
+// the run has value 0 and digests as its zxid alone, as histories did before txns had values.)
+func (e *Enc) History(txns []Txn) {
 	if e.Hash {
 		e.mix(uint64(len(txns)))
-		for _, z := range txns {
-			e.mix(uint64(z))
+		for _, t := range txns {
+			e.mix(uint64(t.Zxid))
+			if t.Value != 0 {
+				e.mix(t.Value ^ 0x7478)
+			}
 		}
 		return
 	}
 	e.Buf = strconv.AppendInt(e.Buf, int64(len(txns)), 10)
 	if len(txns) > 0 {
 		e.Buf = append(e.Buf, '@')
-		e.Buf = appendZxid(e.Buf, txns[len(txns)-1])
+		e.Buf = appendZxid(e.Buf, txns[len(txns)-1].Zxid)
+	}
+}
+
+// Txn writes a txn as its zxid and, for a client write, " v=" and its value.
+func (e *Enc) Txn(t Txn) {
+	e.Zxid(t.Zxid)
+	if t.Value != 0 {
+		e.Lit(" v=")
+		e.Uint(t.Value)
 	}
 }
 

@@ -68,6 +68,11 @@ type learnerHandler struct {
 	// it (EffectWake); wakeGen names that wake.
 	woken   bool
 	wakeGen uint32
+	// forwarding: the handler is in forwardingFollowers or observingLearners
+	// (Leader.startForwarding), so live PROPOSAL, COMMIT and INFORM packets go to it.
+	forwarding bool
+	// unacked: the PROPOSALs sent to it and not yet acked, for SyncLimitCheck.
+	unacked []unackedProposal
 }
 
 // leaderState is Leader.java's shared state plus the leader thread's own position.
@@ -94,6 +99,11 @@ type leaderState struct {
 	// timeStartWaitForEpoch is when the leader's own getEpochToPropose began to wait (-1:
 	// it has not), for maxTimeToWaitForEpoch (ZOOKEEPER-3109).
 	timeStartWaitForEpoch Time
+	// The broadcast phase: Leader.lastProposed, outstandingProposals (in zxid order) and
+	// lastCommitted.
+	lastProposed  Zxid
+	lastCommitted Zxid
+	outstanding   []proposal
 }
 
 // reset clears the leader state but keeps its slices' storage for the next term.
@@ -106,6 +116,7 @@ func (l *leaderState) reset() {
 		newLeaderAcks:         l.newLeaderAcks[:0],
 		handlers:              l.handlers[:0],
 		scratch:               l.scratch[:0],
+		outstanding:           l.outstanding[:0],
 	}
 }
 
@@ -135,7 +146,7 @@ func (p *QuorumPeer) becomeLeading(now Time, out []Effect) []Effect {
 	l.waitingForNewEpoch = true
 	l.tickSkip = true
 	out = p.setState(LEADING, DISCOVERY, out)
-	out = p.persist(DiskWrite{Kind: WriteSnapshot, Txns: p.db, Zxid: p.lastProcessedZxid}, out)
+	out = p.persist(DiskWrite{Kind: WriteSnapshot, Txns: share(p.db), Zxid: p.lastProcessedZxid}, out)
 	l.leaderStateSummary = StateSummary{CurrentEpoch: p.currentEpoch, LastZxid: p.lastProcessedZxid}
 	out = append(out, Effect{Kind: EffectListen, Listen: true})
 	l.phase = lpSelfRegister
@@ -249,10 +260,18 @@ func (p *QuorumPeer) handlerRead(now Time, h *learnerHandler, m Message, out []E
 		}
 		return p.handlerWaitForNewLeaderAck(now, h, m.Zxid, out)
 	case hRunning:
-		// Every packet in the main loop moves the ack deadline (spec §5.7); PINGs and the
-		// post-UPTODATE ACK carry nothing else during activation.
+		// Every packet in the main loop moves the ack deadline (spec §5.7). An ACK goes to
+		// processAck (the post-UPTODATE ACK, of counter 0, is ignored there); a REQUEST is a
+		// client write a learner forwards.
 		h.tickOfNextAckDeadline = l.tick + p.cfg.SyncLimit
 		out = p.handlerArm(h, p.cfg.SyncLimitTime(), out)
+		switch m.Type {
+		case ACK:
+			h.handlerAck(m.Zxid)
+			out = p.processAck(now, h.sid, m.Zxid, out)
+		case REQUEST:
+			out = p.leaderRequest(now, m.Txn.Value, out)
+		}
 	}
 	return out
 }
@@ -328,7 +347,7 @@ func (p *QuorumPeer) handlerWaitForEpochAck(now Time, h *learnerHandler, out []E
 		out = probe(out, ProbeAckEpochMinusOne)
 	}
 	if l.electionFinished {
-		return p.syncFollower(h, out) // a late joiner: no wait, and no "ahead" check
+		return p.syncFollower(now, h, out) // a late joiner: no wait, and no "ahead" check
 	}
 	if msg := p.waitForEpochAck(h.sid, h.ss, &out); msg != "" {
 		out = probe(out, ProbeFollowerAhead)
@@ -412,7 +431,7 @@ func (p *QuorumPeer) resumeThread(now Time, t TimerID, out []Effect) []Effect {
 	case hAwaitEpoch:
 		return p.sendLeaderInfo(h, out)
 	case hAwaitEpochAckQuorum:
-		return p.syncFollower(h, out)
+		return p.syncFollower(now, h, out)
 	case hAwaitNewLeaderQuorum, hAwaitStartup:
 		return p.handlerWaitForStartup(h, out)
 	}
@@ -427,27 +446,61 @@ func (p *QuorumPeer) sendLeaderInfo(h *learnerHandler, out []Effect) []Effect {
 }
 
 // syncFollower queues the sync packets and NEWLEADER, and starts the sender (spec §5.6, §5.7).
-func (p *QuorumPeer) syncFollower(h *learnerHandler, out []Effect) []Effect {
+// Under the log lock it also calls Leader.startForwarding: the outstanding proposals newer than
+// what the sync covers follow the sync packets (voters only; observers get INFORM at commit),
+// and the handler joins the forwarding set, so every later PROPOSAL and COMMIT follows too.
+// NEWLEADER is queued after all of it.
+func (p *QuorumPeer) syncFollower(now Time, h *learnerHandler, out []Effect) []Effect {
 	l := &p.lead
+	k := &p.cfg.Knobs
 	plan := SyncFollower(h.ss.LastZxid, p.db, p.lastProcessedZxid, p.cfg.CommitLogCount, p.disk.LogStart)
+	if k.DiffInsteadOfTrunc && plan.Mode == TRUNC {
+		// ZOOKEEPER-1154: the peer is told it is in sync up to the leader's last txn and
+		// keeps what it has beyond it.
+		plan = SyncPlan{Mode: DIFF, Zxid: plan.Zxid}
+	}
 	h.syncMode = plan.Mode
 	out = note(out, Note{Kind: NoteSyncChosen, Peer: h.sid, Mode: plan.Mode, Zxid: plan.Zxid, PeerZxid: h.ss.LastZxid, Epoch: l.epoch})
 	switch plan.Mode {
 	case SNAP:
 		out = probe(out, ProbeSyncSNAP)
-		out = p.send(h.conn, Message{Type: SNAPPKT, Zxid: plan.Zxid, Txns: p.db}, out)
+		if plan.RefusedTrunc {
+			out = probe(out, ProbeSnapFromRefusedTrunc)
+		}
+		out = p.send(h.conn, Message{Type: SNAPPKT, Zxid: plan.Zxid, Txns: share(p.db)}, out)
 	case TRUNC:
 		out = probe(out, ProbeSyncTRUNC)
 		out = p.send(h.conn, Message{Type: TRUNCPKT, Zxid: plan.Zxid}, out)
 	default:
 		out = probe(out, ProbeSyncDIFF)
+		if plan.FromTxnLog {
+			out = probe(out, ProbeDiffFromTxnLog)
+		}
 		out = p.send(h.conn, Message{Type: DIFFPKT, Zxid: plan.Zxid}, out)
 	}
-	for _, z := range plan.Proposals {
-		out = p.send(h.conn, Message{Type: PROPOSAL, Zxid: z}, out)
-		out = p.send(h.conn, Message{Type: COMMIT, Zxid: z}, out)
+	newLeader := Message{Type: NEWLEADER, Zxid: MakeZxid(l.epoch, 0)}
+	if k.NewLeaderSentUnqueued && len(plan.Proposals) > 0 {
+		// ZOOKEEPER-1136: NEWLEADER is written to the socket at once, ahead of the queue.
+		out = p.send(h.conn, newLeader, out)
 	}
-	out = p.send(h.conn, Message{Type: NEWLEADER, Zxid: MakeZxid(l.epoch, 0)}, out)
+	for _, t := range plan.Proposals {
+		out = p.send(h.conn, Message{Type: PROPOSAL, Zxid: t.Zxid, Txn: t}, out)
+		out = p.send(h.conn, Message{Type: COMMIT, Zxid: t.Zxid}, out)
+	}
+	// startForwarding(handler, currentZxid): nothing is committed and not yet applied in the
+	// model (the leader applies at commit), so only outstanding proposals are queued.
+	if h.learnerType == PARTICIPANT {
+		for _, pr := range l.outstanding {
+			if pr.txn.Zxid > plan.Current {
+				out = probe(out, ProbeWriteDuringSync)
+				out = p.sendProposal(now, h, pr.txn, out)
+			}
+		}
+	}
+	h.forwarding = true
+	if !(k.NewLeaderSentUnqueued && len(plan.Proposals) > 0) {
+		out = p.send(h.conn, newLeader, out)
+	}
 	h.sendingThreadStarted = true
 	h.state = hAwaitNewLeaderAck
 	return p.handlerArm(h, p.cfg.InitLimitTime(), out)
@@ -475,7 +528,7 @@ func (p *QuorumPeer) handlerTimerExpired(now Time, h *learnerHandler, out []Effe
 		if p.cfg.Knobs.EpochAckWaitsWrongFlag {
 			// ZOOKEEPER-1192: the check after the wait looks at waitingForNewEpoch, which is
 			// already false, so the handler goes on to sync without an epoch-ack quorum.
-			return p.syncFollower(h, out)
+			return p.syncFollower(now, h, out)
 		}
 		return p.endHandler(h, "Timeout while waiting for epoch to be acked by quorum", out)
 	case hAwaitNewLeaderQuorum:
@@ -549,6 +602,7 @@ func (p *QuorumPeer) startZkServer(now Time, out []Effect) []Effect {
 	l.phase = lpBroadcast
 	l.zkRunning = true
 	p.lastProcessedZxid = MakeZxid(l.epoch, 0)
+	l.lastProposed, l.lastCommitted = p.lastProcessedZxid, p.lastProcessedZxid
 	p.vote.PeerEpoch = l.epoch // updateElectionVote
 	out = p.setZab(BROADCAST, out)
 	l.tickGen, out = p.newTimer(TimerLeaderTick, 0, p.cfg.TickTime/2, 0, out)
@@ -616,8 +670,13 @@ func (p *QuorumPeer) leaderTick(now Time, out []Effect) []Effect {
 	}
 	l.tickSkip = !l.tickSkip
 	for i := range l.handlers {
-		if h := &l.handlers[i]; h.state != hDead && h.sendingThreadStarted {
-			out = p.send(h.conn, Message{Type: PING, Zxid: MakeZxid(l.epoch, 0)}, out)
+		h := &l.handlers[i]
+		switch {
+		case h.state == hDead || !h.sendingThreadStarted:
+		case !p.syncLimitCheck(now, h):
+			out = p.endHandler(h, "Closing connection to peer due to transaction timeout.", out)
+		default:
+			out = p.send(h.conn, Message{Type: PING, Zxid: l.lastProposed}, out)
 		}
 	}
 	l.tickGen, out = p.newTimer(TimerLeaderTick, 0, p.cfg.TickTime/2, 0, out)
@@ -634,5 +693,6 @@ func (p *QuorumPeer) leaderShutdown(now Time, reason string, out []Effect) []Eff
 		}
 	}
 	out = append(out, Effect{Kind: EffectListen, Listen: false})
+	out = p.zkShutdown(p.lead.zkRunning, false, out)
 	return p.becomeLooking(now, out)
 }

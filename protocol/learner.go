@@ -38,16 +38,21 @@ type learnerState struct {
 	lastProposal   Zxid
 	// dbBefore and lastBefore are the database as NEWLEADER found it: a write that fails
 	// before the committed txns are applied (the marker, the snapshot) leaves it so.
-	dbBefore   []Zxid
+	dbBefore   []Txn
 	lastBefore Zxid
 	// packetsNotLogged and packetsCommitted are syncWithLeader's lists.
-	packetsNotLogged []Zxid
+	packetsNotLogged []Txn
 	packetsCommitted []Zxid
+	// pendingTxns is FollowerZooKeeperServer.pendingTxns: logged or being logged, awaiting
+	// COMMIT. lastQueued is Follower's last PROPOSAL zxid in broadcast.
+	pendingTxns []Txn
+	lastQueued  Zxid
 }
 
 func (l *learnerState) reset() {
 	*l = learnerState{leader: -1, newEpoch: -1,
-		packetsNotLogged: l.packetsNotLogged[:0], packetsCommitted: l.packetsCommitted[:0]}
+		packetsNotLogged: l.packetsNotLogged[:0], packetsCommitted: l.packetsCommitted[:0],
+		pendingTxns: l.pendingTxns[:0]}
 }
 
 // becomeLearner starts Follower.followLeader or Observer.observeLeader (spec §6.1): DISCOVERY,
@@ -177,8 +182,21 @@ func (p *QuorumPeer) learnerRead(now Time, m Message, out []Effect) []Effect {
 	case lnSyncing, lnAwaitUptodate:
 		return p.receiveSyncPacket(now, m, out)
 	case lnBroadcast:
-		if m.Type == PING {
+		switch m.Type {
+		case PING:
 			out = p.send(l.conn, Message{Type: PING, Zxid: m.Zxid}, out)
+		case PROPOSAL:
+			if p.state == FOLLOWING {
+				out = p.followerProposal(m.Txn, out)
+			}
+		case COMMIT:
+			if p.state == FOLLOWING {
+				out = p.followerCommit(m.Zxid, out)
+			}
+		case INFORM:
+			if p.state == OBSERVING {
+				out = p.observerInform(m.Txn, out)
+			}
 		}
 	}
 	return out
@@ -216,9 +234,13 @@ func (p *QuorumPeer) receiveSyncStart(now Time, m Message, out []Effect) []Effec
 	switch m.Type {
 	case DIFFPKT:
 		l.mode = DIFF
+		if p.cfg.Knobs.LastProcessedSetOnDiff {
+			// ZOOKEEPER-2355: the zxid is taken before the txns that bring the database there.
+			p.lastProcessedZxid = max(p.lastProcessedZxid, m.Zxid)
+		}
 	case SNAPPKT:
 		l.mode = SNAP
-		p.db = m.Txns
+		p.db = share(m.Txns)
 		p.lastProcessedZxid = m.Zxid
 		l.snapshotNeeded = true
 	case TRUNCPKT:
@@ -228,8 +250,11 @@ func (p *QuorumPeer) receiveSyncStart(now Time, m Message, out []Effect) []Effec
 			// QUORUM_PACKET_ERROR (LearnerTest.truncFailTest).
 			return p.exit("Not able to truncate the log "+m.Zxid.String()+": No log files found to truncate!", out)
 		}
+		if i := indexAbove(p.disk.Txns, m.Zxid); len(p.disk.Txns)-i >= 2 {
+			out = probe(out, ProbeTruncMultiTxn)
+		}
 		out = p.persist(DiskWrite{Kind: WriteTruncate, Zxid: m.Zxid}, out)
-		p.db = p.disk.Txns
+		p.db = share(p.disk.Txns)
 		p.lastProcessedZxid = m.Zxid
 		l.snapshotNeeded = true
 	default:
@@ -248,9 +273,20 @@ func (p *QuorumPeer) receiveSyncPacket(now Time, m Message, out []Effect) []Effe
 		if l.lastProposal != 0 && m.Zxid != l.lastProposal+1 && m.Zxid.Epoch() <= l.lastProposal.Epoch() {
 			return p.learnerLeave(now, fmt.Sprintf("Got zxid %s expected %s", m.Zxid, l.lastProposal+1), out)
 		}
+		if l.phase == lnAwaitUptodate {
+			out = probe(out, ProbeWriteDuringSync)
+		}
 		l.lastProposal = m.Zxid
-		l.packetsNotLogged = append(l.packetsNotLogged, m.Zxid)
-	case COMMIT:
+		l.packetsNotLogged = append(l.packetsNotLogged, m.Txn)
+	case COMMIT, INFORM:
+		if m.Type == INFORM {
+			// Observers: a committed txn in one packet (Learner.syncWithLeader's INFORM case).
+			if !l.writeToTxnLog {
+				p.applyTxn(m.Txn)
+				return out
+			}
+			l.packetsNotLogged = append(l.packetsNotLogged, m.Txn)
+		}
 		if l.writeToTxnLog {
 			l.packetsCommitted = append(l.packetsCommitted, m.Zxid)
 			return out
@@ -258,8 +294,8 @@ func (p *QuorumPeer) receiveSyncPacket(now Time, m Message, out []Effect) []Effe
 		if len(l.packetsNotLogged) == 0 {
 			return p.learnerLeave(now, "NullPointerException: COMMIT with no pending proposal", out)
 		}
-		if l.packetsNotLogged[0] == m.Zxid {
-			p.applyTxn(m.Zxid)
+		if l.packetsNotLogged[0].Zxid == m.Zxid {
+			p.applyTxn(l.packetsNotLogged[0])
 			l.packetsNotLogged = l.packetsNotLogged[1:]
 		}
 	case NEWLEADER:
@@ -272,31 +308,68 @@ func (p *QuorumPeer) receiveSyncPacket(now Time, m Message, out []Effect) []Effe
 	return out
 }
 
-func (p *QuorumPeer) applyTxn(z Zxid) {
-	p.db = appendCopy(p.db, z)
-	p.lastProcessedZxid = max(p.lastProcessedZxid, z)
+func (p *QuorumPeer) applyTxn(t Txn) {
+	p.db = append(p.db, t)
+	p.lastProcessedZxid = max(p.lastProcessedZxid, t.Zxid)
 }
 
 // receiveNewLeader persists the synced history and then currentEpoch, and only then ACKs
-// (spec §2.4 learner step 5). The updatingEpoch marker brackets the writes so that a crash
-// between the history and the epoch can be recovered at load (ZOOKEEPER-1653).
+// (spec §2.4 learner step 5), as master does (Learner.syncWithLeader, NEWLEADER case, since
+// ZOOKEEPER-3911, 4394, 4643 and 4785): the snapshot a SNAP or TRUNC needs, then the
+// committed txns received so far, appended, applied and fsynced, then currentEpoch, then the
+// ACK. Proposals not yet committed stay in packetsNotLogged until UPTODATE. The updatingEpoch
+// marker brackets the writes so that a crash between the history and the epoch can be
+// recovered at load (ZOOKEEPER-1653).
 func (p *QuorumPeer) receiveNewLeader(m Message, out []Effect) []Effect {
 	l := &p.learnr
+	k := &p.cfg.Knobs
 	l.newLeaderSeen = true
-	l.dbBefore, l.lastBefore = p.db, p.lastProcessedZxid
+	l.dbBefore, l.lastBefore = share(p.db), p.lastProcessedZxid
 	follower := p.state == FOLLOWING
-	marker := !p.cfg.Knobs.SnapshotBeforeEpochNoMarker && (l.snapshotNeeded || (follower && len(l.packetsCommitted) > 0))
+	// 3.8.0's NEWLEADER (the three knobs below) hands every proposal to the logging thread
+	// and does not wait for it; master logs the committed ones itself.
+	async := k.AckNewLeaderBeforeTxnsDurable || k.CurrentEpochBeforeTxnsDurable || k.AsyncSyncAck
+	logNow := follower && !async && len(l.packetsCommitted) > 0
+	marker := !k.SnapshotBeforeEpochNoMarker && (l.snapshotNeeded || logNow)
 	if marker {
 		out = p.persist(DiskWrite{Kind: WriteUpdatingEpochMarker}, out)
 	}
 	if l.snapshotNeeded {
-		out = p.persist(DiskWrite{Kind: WriteSnapshot, Txns: p.db, Zxid: p.lastProcessedZxid}, out)
+		out = p.persist(DiskWrite{Kind: WriteSnapshot, Txns: share(p.db), Zxid: p.lastProcessedZxid}, out)
 	}
 	l.writeToTxnLog = true
-	if follower && len(l.packetsCommitted) > 0 {
+	switch {
+	case !follower:
+	case k.AsyncSyncAck && len(l.packetsNotLogged) > 0:
+		// ZOOKEEPER-4685: the logging thread wins the race: it logs the proposals and ACKs
+		// them before this thread sends the NEWLEADER ACK.
+		batch := appendCopy(nil, l.packetsNotLogged...)
+		l.pendingTxns = append(l.pendingTxns, batch...)
+		l.packetsNotLogged = l.packetsNotLogged[:0]
+		out = p.persist(DiskWrite{Kind: WriteTxns, Txns: batch, Zxid: lastZxid(batch)}, out)
+		for _, t := range batch {
+			out = p.send(l.conn, Message{Type: ACK, Zxid: t.Zxid}, out)
+		}
+	case async:
+		// ZOOKEEPER-3911/4646 (AckNewLeaderBeforeTxnsDurable): the logging thread gets
+		// them and the ACK does not wait. ZOOKEEPER-4643/4785 (CurrentEpochBeforeTxnsDurable):
+		// they are logged only once UPTODATE came, after currentEpoch and the ACK.
+		if k.AckNewLeaderBeforeTxnsDurable {
+			for _, t := range l.packetsNotLogged {
+				l.pendingTxns = append(l.pendingTxns, t)
+				out = p.logRequest(t, out)
+			}
+			l.packetsNotLogged = l.packetsNotLogged[:0]
+		}
+	case k.CommitAfterNewLeaderNPE:
+		// ZOOKEEPER-4394: the committed txns are logged and the rest are dropped, so a
+		// COMMIT that follows NEWLEADER names a proposal the learner no longer has.
+		out = p.logCommitted(out)
+		l.packetsNotLogged = l.packetsNotLogged[:0]
+	case logNow:
 		out = p.logCommitted(out)
 	}
-	if !p.cfg.Knobs.CurrentEpochOnUptodate {
+	if !k.CurrentEpochOnUptodate {
 		out = p.persistEpoch(WriteCurrentEpoch, l.newEpoch, out)
 	}
 	if marker {
@@ -310,65 +383,85 @@ func (p *QuorumPeer) receiveNewLeader(m Message, out []Effect) []Effect {
 }
 
 // logCommitted appends and fsyncs every committed txn whose proposal heads packetsNotLogged
-// (ZOOKEEPER-3911/4394), applying each to memory.
+// (a committed zxid that does not is skipped: "Committing 0x..., but next proposal is ..."),
+// applying each to memory; the proposals not committed stay.
 func (p *QuorumPeer) logCommitted(out []Effect) []Effect {
 	l := &p.learnr
-	var logged []Zxid
+	var logged []Txn
 	for _, z := range l.packetsCommitted {
-		if len(l.packetsNotLogged) == 0 || l.packetsNotLogged[0] != z {
-			continue // "Committing 0x..., but next proposal is ..."
+		if len(l.packetsNotLogged) == 0 || l.packetsNotLogged[0].Zxid != z {
+			continue
 		}
+		logged = append(logged, l.packetsNotLogged[0])
 		l.packetsNotLogged = l.packetsNotLogged[1:]
-		logged = append(logged, z)
-		p.applyTxn(z)
 	}
 	l.packetsCommitted = l.packetsCommitted[:0]
+	for _, t := range logged {
+		p.applyTxn(t)
+	}
 	if len(logged) == 0 {
 		return out
 	}
 	return p.persist(DiskWrite{Kind: WriteTxns, Txns: logged, Zxid: lastZxid(logged)}, out)
 }
 
-// receiveUptodate ends syncWithLeader (spec §6.4): ACK, start serving, updateElectionVote, and
-// hand what is left to the logging pipeline. A pre-1.0 leader (no NEWLEADER seen) gets the
-// snapshot and currentEpoch written now; so does every leader under CurrentEpochOnUptodate.
+// receiveUptodate ends syncWithLeader (spec §6.4): ACK, start serving, updateElectionVote,
+// then the logging thread's held-back ACKs go out, every proposal that came after NEWLEADER
+// goes to the logging thread (ACKed once durable), and every remembered COMMIT is applied in
+// order (FollowerZooKeeperServer.commit). An observer applies each INFORM it kept. A pre-1.0
+// leader (no NEWLEADER seen) gets the snapshot and currentEpoch written now; so does every
+// leader under CurrentEpochOnUptodate.
 func (p *QuorumPeer) receiveUptodate(now Time, out []Effect) []Effect {
 	l := &p.learnr
+	k := &p.cfg.Knobs
 	if !l.newLeaderSeen {
-		out = p.persist(DiskWrite{Kind: WriteSnapshot, Txns: p.db, Zxid: p.lastProcessedZxid}, out)
+		out = p.persist(DiskWrite{Kind: WriteSnapshot, Txns: share(p.db), Zxid: p.lastProcessedZxid}, out)
 		out = p.persistEpoch(WriteCurrentEpoch, l.newEpoch, out)
-	} else if p.cfg.Knobs.CurrentEpochOnUptodate {
+	} else if k.CurrentEpochOnUptodate {
 		out = p.persistEpoch(WriteCurrentEpoch, l.newEpoch, out)
 	}
 	out = p.send(l.conn, Message{Type: ACK, Zxid: MakeZxid(l.newEpoch, 0)}, out)
 	p.vote.PeerEpoch = l.newEpoch // updateElectionVote
-	if p.state == OBSERVING {
-		out = p.logCommitted(out)
-	} else if len(l.packetsNotLogged) > 0 {
-		for _, z := range l.packetsNotLogged {
-			p.applyTxn(z)
-		}
-		out = p.persist(DiskWrite{Kind: WriteTxns, Txns: appendCopy(nil, l.packetsNotLogged...), Zxid: lastZxid(l.packetsNotLogged)}, out)
-		l.packetsNotLogged = l.packetsNotLogged[:0]
-	}
 	l.phase = lnBroadcast
 	out = p.setZab(BROADCAST, out)
-	return note(out, Note{Kind: NoteSynced, Peer: l.leader, Epoch: l.newEpoch})
+	out = note(out, Note{Kind: NoteSynced, Peer: l.leader, Epoch: l.newEpoch})
+	if p.state == OBSERVING {
+		for _, t := range l.packetsNotLogged {
+			if len(l.packetsCommitted) == 0 || l.packetsCommitted[0] != t.Zxid {
+				continue // "Committing 0x..., but next proposal is ..."
+			}
+			l.packetsCommitted = l.packetsCommitted[1:]
+			out = p.observerInform(t, out)
+		}
+		l.packetsNotLogged, l.packetsCommitted = l.packetsNotLogged[:0], l.packetsCommitted[:0]
+		return out
+	}
+	for _, t := range l.packetsNotLogged {
+		l.pendingTxns = append(l.pendingTxns, t)
+		out = p.logRequest(t, out)
+		l.lastQueued = t.Zxid
+	}
+	l.packetsNotLogged = l.packetsNotLogged[:0]
+	for _, z := range l.packetsCommitted {
+		if out = p.followerCommit(z, out); p.state != FOLLOWING || l.phase != lnBroadcast {
+			return out
+		}
+	}
+	l.packetsCommitted = l.packetsCommitted[:0]
+	return out
 }
 
-// learnerLeave ends followLeader/observeLeader: close the socket, Learner.shutdown, LOOKING.
-// While the sync mode is still SNAP (the NEWLEADER writes did not all succeed) the in-memory
-// database is reloaded from disk; otherwise it is kept as it is (spec §6.1 MARK).
+// learnerLeave ends followLeader/observeLeader: close the socket, then Learner.shutdown, which
+// shuts the ZooKeeperServer down fully while the sync mode is still SNAP (the NEWLEADER writes
+// did not all succeed: the database is reloaded from disk) and otherwise keeps the database,
+// fast-forwarded if the server ran (spec §6.1, zkShutdown). Then LOOKING.
 func (p *QuorumPeer) learnerLeave(now Time, reason string, out []Effect) []Effect {
 	l := &p.learnr
 	out = note(out, Note{Kind: NoteLearnerLeft, Peer: l.leader, Reason: reason, State: p.state})
 	if l.conn != 0 {
 		out = append(out, Effect{Kind: EffectClose, Conn: l.conn})
 	}
-	if l.mode == SNAP {
-		p.db = p.disk.Txns
-		p.lastProcessedZxid = p.disk.LastZxid()
-	}
+	out = p.zkShutdown(l.phase == lnBroadcast || len(p.syncQueue) > 0, l.mode == SNAP, out)
 	return p.becomeLooking(now, out)
 }
 

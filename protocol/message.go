@@ -8,10 +8,12 @@ type PacketType uint8
 
 // Quorum packet types used during activation, with Leader.java's numbers.
 const (
+	REQUEST      PacketType = 1 // a learner forwards a client write (FollowerRequestProcessor)
 	PROPOSAL     PacketType = 2
 	ACK          PacketType = 3
 	COMMIT       PacketType = 4
 	PING         PacketType = 5
+	INFORM       PacketType = 8 // a committed txn, to observers
 	NEWLEADER    PacketType = 10
 	FOLLOWERINFO PacketType = 11
 	UPTODATE     PacketType = 12
@@ -27,7 +29,7 @@ const (
 )
 
 var packetNames = [...]string{
-	PROPOSAL: "PROPOSAL", ACK: "ACK", COMMIT: "COMMIT", PING: "PING", NEWLEADER: "NEWLEADER",
+	REQUEST: "REQUEST", INFORM: "INFORM", PROPOSAL: "PROPOSAL", ACK: "ACK", COMMIT: "COMMIT", PING: "PING", NEWLEADER: "NEWLEADER",
 	FOLLOWERINFO: "FOLLOWERINFO", UPTODATE: "UPTODATE", DIFFPKT: "DIFF", TRUNCPKT: "TRUNC",
 	SNAPPKT: "SNAP", OBSERVERINFO: "OBSERVERINFO", LEADERINFO: "LEADERINFO", ACKEPOCH: "ACKEPOCH",
 	NOTIFICATION: "NOTIFICATION",
@@ -50,7 +52,8 @@ const ProtocolVersion int32 = 0x10000
 //   - ACKEPOCH: Zxid = the learner's lastLoggedZxid; Epoch = its currentEpoch before this
 //     leader, or -1 if it had already accepted this epoch.
 //   - DIFF/TRUNC/SNAP: Zxid as in syncFollower; SNAP carries the leader's history in Txns.
-//   - PROPOSAL/COMMIT/ACK/NEWLEADER/UPTODATE/PING: Zxid.
+//   - PROPOSAL/INFORM: Txn (its Zxid is the packet's zxid); REQUEST: Txn.Value, the write.
+//   - COMMIT/ACK/NEWLEADER/UPTODATE/PING: Zxid.
 type Message struct {
 	Type          PacketType
 	Version       int32
@@ -58,8 +61,10 @@ type Message struct {
 	Sid           ServerID
 	Epoch         Epoch
 	ConfigVersion int64
+	// Txn is the transaction a PROPOSAL or INFORM carries, or the write a REQUEST forwards.
+	Txn Txn
 	// Txns is the snapshot a SNAP carries. Shared and never modified by anyone.
-	Txns []Zxid
+	Txns []Txn
 	// Vote is a NOTIFICATION's content: the sender's vote, round and state.
 	Vote Vote
 }
@@ -132,6 +137,11 @@ func (m *Message) Encode(e *Enc) {
 		e.Zxid(m.Zxid)
 		e.Lit(" txns=")
 		e.History(m.Txns)
+	case PROPOSAL, INFORM:
+		e.Txn(m.Txn)
+	case REQUEST:
+		e.Lit("v=")
+		e.Uint(m.Txn.Value)
 	default:
 		e.Zxid(m.Zxid)
 	}

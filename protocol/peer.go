@@ -19,8 +19,17 @@ type QuorumPeer struct {
 	acceptedEpoch Epoch
 	currentEpoch  Epoch
 	// The in-memory database: applied history and dataTree.lastProcessedZxid.
-	db                []Zxid
+	db                []Txn
 	lastProcessedZxid Zxid
+	// The request pipeline every role's ZooKeeperServer runs: what SyncRequestProcessor has
+	// queued and not yet flushed (syncArmed: its flush is scheduled as timer syncGen), the
+	// txns logged since the last snapshot, and the writes this server's clients asked for and
+	// have not had answered.
+	syncQueue []Txn
+	syncArmed bool
+	syncGen   uint32
+	sinceSnap int
+	clients   []uint64
 	// disk mirrors what this process has made durable (the world holds the real disk and
 	// hands it back when a write fails). Learner.shutdown reloads from it after a failed SNAP.
 	disk Disk
@@ -60,7 +69,9 @@ func (p *QuorumPeer) Reset(cfg *Config, id ServerID, disk Disk) error {
 		return err
 	}
 	t, _ := cfg.typeOf(id)
+	loaded.Txns = share(loaded.Txns)
 	lead, learnr, fle := p.lead, p.learnr, p.fle
+	syncQueue, clients := p.syncQueue[:0], p.clients[:0]
 	*p = QuorumPeer{
 		cfg:               cfg,
 		id:                id,
@@ -73,6 +84,8 @@ func (p *QuorumPeer) Reset(cfg *Config, id ServerID, disk Disk) error {
 		startWrites:       writes,
 		lead:              lead,
 		learnr:            learnr,
+		syncQueue:         syncQueue,
+		clients:           clients,
 		fleScratch:        p.fleScratch[:0],
 		// startLeaderElection: currentVote := (myid, lastLoggedZxid, currentEpoch).
 		vote: Vote{Leader: id, Zxid: loaded.LastZxid(), ElectionEpoch: -1, PeerEpoch: loaded.CurrentEpoch},
@@ -100,6 +113,15 @@ func (p *QuorumPeer) Step(in Input, out []Effect) []Effect {
 		return p.writeFailed(in, out)
 	case InputNotification:
 		return p.receiveNotification(in.Now, in.From, in.Msg.Vote, out)
+	case InputClientRequest:
+		return p.clientRequest(in, out)
+	case InputTimer:
+		if in.Timer.Kind == TimerSync {
+			if in.Timer.Gen == p.syncGen && p.syncArmed {
+				out = p.syncFlush(in.Now, out)
+			}
+			return out
+		}
 	}
 	switch p.state {
 	case LOOKING:
@@ -129,6 +151,7 @@ func (p *QuorumPeer) start(in Input, out []Effect) []Effect {
 func (p *QuorumPeer) writeFailed(in Input, out []Effect) []Effect {
 	out = append(out, Effect{Kind: EffectProbe, Probe: ProbeWriteFailed})
 	p.disk = in.Disk
+	p.disk.Txns = share(p.disk.Txns)
 	if p.booting {
 		// loadDataBase's writes happen in QuorumPeer.start: a failure there is fatal.
 		out = note(out, Note{Kind: NoteLearnerLeft, Reason: "exit: loadDataBase failed: IOException writing " + in.Write.Kind.String()})

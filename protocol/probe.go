@@ -32,6 +32,14 @@ const (
 	ProbeRefusedByFault                          // a learner's connect was reset by a refuse-connect fault
 	ProbeReplacedDisk                            // a server restarted from a replaced disk
 	ProbeReplacedDiskRefused                     // ... and ZooKeeper refused to load it
+	ProbeWriteDuringSync                         // a PROPOSAL reached a learner while it was still syncing
+	ProbeDiffFromTxnLog                          // a DIFF read proposals from the txn log beyond the committedLog
+	ProbeTruncMultiTxn                           // a TRUNC dropped a tail of two or more txns
+	ProbeSnapFromRefusedTrunc                    // a TRUNC across an epoch boundary was refused: SNAP instead
+	ProbeCrashLogToAck                           // the world crashed a server after its txn log write and before the ACK
+	ProbeLogQueuedAtRoleEnd                      // a logging step was still queued when its role ended
+	ProbeSnapCount                               // the logging thread took a snapshot after snapCount txns
+	ProbeClientWriteCommitted                    // a client was told its write succeeded
 	ProbeCount                                   // number of probes + 1
 )
 
@@ -47,6 +55,10 @@ var probeNames = [...]string{
 	ProbeRecvQueueDrop: "recv-queue-drop", ProbeQuitLeading: "quit-leading-disloyal-voter",
 	ProbeHandlerBeforeLeader: "handler-before-leader", ProbePause: "fault-pause", ProbeRefusedByFault: "fault-refuse-connect",
 	ProbeReplacedDisk: "fault-replaced-disk", ProbeReplacedDiskRefused: "fault-replaced-disk-refused",
+	ProbeWriteDuringSync: "write-during-sync", ProbeDiffFromTxnLog: "diff-from-txnlog", ProbeTruncMultiTxn: "trunc-multi-txn",
+	ProbeSnapFromRefusedTrunc: "snap-from-refused-trunc", ProbeCrashLogToAck: "crash-between-log-and-ack",
+	ProbeLogQueuedAtRoleEnd: "log-queued-at-role-end", ProbeSnapCount: "snapshot-snapcount",
+	ProbeClientWriteCommitted: "client-write-committed",
 }
 
 func (p Probe) String() string {

@@ -244,7 +244,7 @@ func (r *scriptRunner) newPeer(args map[string]string) error {
 			if err != nil {
 				return err
 			}
-			r.disk.Txns = append(r.disk.Txns, zx)
+			r.disk.Txns = append(r.disk.Txns, protocol.Txn{Zxid: zx})
 		}
 	}
 	p, err := protocol.NewQuorumPeer(&cfg, protocol.ServerID(num(args["id"])), r.disk)

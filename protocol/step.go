@@ -37,11 +37,14 @@ const (
 	// InputResume: a thread this peer woke (EffectWake) takes its next step now; Timer names
 	// it as the wake did.
 	InputResume
+	// InputClientRequest: a client connected to this server asks for a write, Msg.Txn.Value
+	// (the write's id). The server answers with EffectReply, now or once it applied the txn.
+	InputClientRequest
 )
 
 var inputNames = [...]string{InputStart: "start", InputMessage: "recv", InputTimer: "timer",
 	InputConnected: "connected", InputConnectFailed: "connect-failed", InputAccepted: "accepted",
-	InputClosed: "closed", InputWriteFailed: "write-failed", InputNotification: "notification", InputResume: "resume"}
+	InputClosed: "closed", InputWriteFailed: "write-failed", InputNotification: "notification", InputResume: "resume", InputClientRequest: "client"}
 
 func (k InputKind) String() string {
 	if int(k) < len(inputNames) && inputNames[k] != "" {
@@ -65,12 +68,13 @@ const (
 	TimerFLEFinalize                              // FLE's finalize wait
 	TimerObserverPause                            // an observer's random pause before electing again
 	TimerThread                                   // names a woken thread (EffectWake, InputResume); Conn 0 is the leader's own
+	TimerSync                                     // SyncRequestProcessor writes and fsyncs what is queued
 )
 
 var timerNames = [...]string{TimerElection: "election", TimerLeaderSelfRegister: "lead-self-register",
 	TimerLeaderWait: "leader-wait", TimerLeaderTick: "leader-tick", TimerHandler: "handler",
 	TimerLearnerRead: "learner-read", TimerLearnerConnectRetry: "connect-retry", TimerFLEFinalize: "fle-finalize",
-	TimerObserverPause: "observer-pause", TimerThread: "thread"}
+	TimerObserverPause: "observer-pause", TimerThread: "thread", TimerSync: "sync"}
 
 func (k TimerKind) String() string {
 	if int(k) < len(timerNames) && timerNames[k] != "" {
@@ -127,11 +131,13 @@ const (
 	// EffectConnectAll: QuorumCnxManager.connectAll(), dial every peer this server ever
 	// queued a notification for.
 	EffectConnectAll
+	// EffectReply: answer a client's write (Reply).
+	EffectReply
 )
 
 var effectNames = [...]string{EffectSend: "send", EffectConnect: "connect", EffectClose: "close",
 	EffectSetTimer: "set-timer", EffectPersist: "persist", EffectState: "state", EffectListen: "listen",
-	EffectNote: "note", EffectProbe: "probe", EffectExit: "exit", EffectNotify: "notify", EffectWake: "wake", EffectConnectAll: "connect-all"}
+	EffectNote: "note", EffectProbe: "probe", EffectExit: "exit", EffectNotify: "notify", EffectWake: "wake", EffectConnectAll: "connect-all", EffectReply: "reply"}
 
 func (k EffectKind) String() string {
 	if int(k) < len(effectNames) && effectNames[k] != "" {
@@ -162,6 +168,46 @@ type Effect struct {
 	Write  DiskWrite
 	Note   Note
 	Probe  Probe
+	Reply  Reply
+}
+
+// ReplyCode is how a write ended for the client that asked for it.
+type ReplyCode uint8
+
+// Reply codes. Only ReplyOK promises anything: the txn is committed. ConnectionLoss leaves the
+// client not knowing (the txn may still commit), as ZooKeeper's CONNECTIONLOSS does.
+const (
+	ReplyOK             ReplyCode = iota + 1 // applied: committed, as Zxid
+	ReplyNotServing                          // the server is not serving clients (not running)
+	ReplyConnectionLoss                      // the server's role ended before it answered
+)
+
+var replyNames = [...]string{ReplyOK: "ok", ReplyNotServing: "not-serving", ReplyConnectionLoss: "connection-loss"}
+
+func (c ReplyCode) String() string {
+	if int(c) < len(replyNames) && replyNames[c] != "" {
+		return replyNames[c]
+	}
+	return "ReplyCode(" + strconv.Itoa(int(c)) + ")"
+}
+
+// Reply answers the client write Value: ReplyOK with the txn's Zxid, or why not.
+type Reply struct {
+	Value uint64
+	Zxid  Zxid
+	Code  ReplyCode
+}
+
+// Encode writes the reply as a trace shows it.
+func (r *Reply) Encode(e *Enc) {
+	e.Lit("v=")
+	e.Uint(r.Value)
+	e.Byte(' ')
+	e.Enum(int(r.Code), r.Code.String())
+	if r.Code == ReplyOK {
+		e.Byte(' ')
+		e.Zxid(r.Zxid)
+	}
 }
 
 // NoteKind names a protocol fact the checker and the trace rely on.
@@ -197,13 +243,19 @@ const (
 	// NoteEpochWait: the leader's own getEpochToPropose waits for the epoch quorum, with
 	// Epoch proposed so far (Leader.timeStartWaitForEpoch starts now).
 	NoteEpochWait
+	// NoteCommitted: the leader committed Zxid (Leader.tryToCommit) on the durable acks of
+	// Sids, in Epoch.
+	NoteCommitted
+	// NoteApplied: the server applied committed txn Zxid to its database in broadcast
+	// (CommitProcessor and FinalRequestProcessor).
+	NoteApplied
 )
 
 var noteNames = [...]string{NoteEpochDecided: "epoch-decided", NoteEpochAcked: "epoch-acked",
 	NoteNewLeaderQuorum: "newleader-quorum", NoteSyncChosen: "sync", NoteTickSynced: "tick",
 	NoteLeaderShutdown: "leader-shutdown", NoteHandlerEnded: "handler-ended", NoteLearnerLeft: "learner-left",
 	NoteSynced: "uptodate", NoteRegistered: "registered", NoteProposal: "proposal", NoteElected: "elected",
-	NoteEpochWait: "epoch-wait"}
+	NoteEpochWait: "epoch-wait", NoteCommitted: "committed", NoteApplied: "applied"}
 
 func (k NoteKind) String() string {
 	if int(k) < len(noteNames) && noteNames[k] != "" {
@@ -264,6 +316,16 @@ func (n *Note) Encode(e *Enc) {
 		e.Zxid(n.PeerZxid)
 		e.Lit(" epoch=")
 		e.Int(int64(n.Epoch))
+	case NoteCommitted:
+		e.Byte(' ')
+		e.Zxid(n.Zxid)
+		e.Lit(" epoch=")
+		e.Int(int64(n.Epoch))
+		e.Lit(" acks=")
+		e.Sids(n.Sids)
+	case NoteApplied:
+		e.Byte(' ')
+		e.Zxid(n.Zxid)
 	case NoteSynced, NoteRegistered:
 		e.Lit(" peer=")
 		e.Int(int64(n.Peer))

@@ -8,7 +8,13 @@ type SyncPlan struct {
 	Zxid Zxid
 	// Proposals are sent as PROPOSAL, COMMIT pairs after the DIFF or TRUNC. A sub-slice of the
 	// leader's history; never modified.
-	Proposals []Zxid
+	Proposals []Txn
+	// Current is the zxid the sync brings the learner to (syncFollower's currentZxid, from
+	// which startForwarding queues the outstanding proposals).
+	Current Zxid
+	// FromTxnLog: the proposals were read from the on-disk txn log, beyond the in-memory
+	// committedLog. RefusedTrunc: a TRUNC across an epoch boundary was refused, hence SNAP.
+	FromTxnLog, RefusedTrunc bool
 }
 
 // SyncFollower is LearnerHandler.syncFollower with queueCommittedProposals (spec §5.6): the
@@ -17,42 +23,47 @@ type SyncPlan struct {
 // the last commitLogCount form the in-memory committedLog; the on-disk txn log reaches back
 // to logStart (0: to its first txn). The snapshotSizeFactor limit on reading the txn log is not modelled: the log is
 // always small enough to read.
-func SyncFollower(peerLastZxid Zxid, history []Zxid, lastProcessedZxid Zxid, commitLogCount int, logStart Zxid) SyncPlan {
+func SyncFollower(peerLastZxid Zxid, history []Txn, lastProcessedZxid Zxid, commitLogCount int, logStart Zxid) SyncPlan {
 	committed := history
 	if len(committed) > commitLogCount {
 		committed = committed[len(committed)-commitLogCount:]
 	}
 	minCommitted, maxCommitted := lastProcessedZxid, lastProcessedZxid
 	if len(committed) > 0 {
-		minCommitted, maxCommitted = committed[0], committed[len(committed)-1]
+		minCommitted, maxCommitted = committed[0].Zxid, committed[len(committed)-1].Zxid
 	}
 	isPeerNewEpochZxid := peerLastZxid.Counter() == 0
-	snap := SyncPlan{Mode: SNAP, Zxid: lastProcessedZxid}
+	snap := SyncPlan{Mode: SNAP, Zxid: lastProcessedZxid, Current: lastProcessedZxid}
 
 	switch {
 	case peerLastZxid == lastProcessedZxid:
-		return SyncPlan{Mode: DIFF, Zxid: peerLastZxid}
+		return SyncPlan{Mode: DIFF, Zxid: peerLastZxid, Current: peerLastZxid}
 	case peerLastZxid > maxCommitted && !isPeerNewEpochZxid:
-		return SyncPlan{Mode: TRUNC, Zxid: maxCommitted}
+		return SyncPlan{Mode: TRUNC, Zxid: maxCommitted, Current: maxCommitted}
 	case minCommitted <= peerLastZxid && peerLastZxid <= maxCommitted:
 		if plan, ok := queueCommittedProposals(committed, peerLastZxid, maxCommitted, maxCommitted); ok {
 			return plan
+		} else if plan.RefusedTrunc {
+			snap.RefusedTrunc = true
 		}
 		return snap // "Unhandled scenario for peer ... fall back to use snapshot"
 	case peerLastZxid < minCommitted && len(history) > 0:
 		// getProposalsFromTxnLog: the iterator starts at the log file that holds
 		// peerLastZxid and is refused when even the oldest log starts after it; the walk
 		// then skips what the peer has (and TRUNCs or DIFFs as in rule 4).
-		start := max(logStart, history[0])
+		start := max(logStart, history[0].Zxid)
 		if peerLastZxid < start {
 			return snap
 		}
 		i := 0
-		for i < len(history) && history[i] < start {
+		for i < len(history) && history[i].Zxid < start {
 			i++
 		}
 		if plan, ok := queueCommittedProposals(history[i:], peerLastZxid, maxCommitted, maxCommitted); ok {
+			plan.FromTxnLog = len(plan.Proposals) > 0 && plan.Proposals[0].Zxid < minCommitted
 			return plan
+		} else if plan.RefusedTrunc {
+			snap.RefusedTrunc = true
 		}
 	}
 	return snap
@@ -60,14 +71,15 @@ func SyncFollower(peerLastZxid Zxid, history []Zxid, lastProcessedZxid Zxid, com
 
 // queueCommittedProposals walks log (spec §5.6 "Walk"). ok is false when the walk queued no
 // DIFF or TRUNC (the caller falls back to SNAP).
-func queueCommittedProposals(log []Zxid, peerLastZxid, maxZxid, lastCommittedZxid Zxid) (SyncPlan, bool) {
+func queueCommittedProposals(log []Txn, peerLastZxid, maxZxid, lastCommittedZxid Zxid) (SyncPlan, bool) {
 	isPeerNewEpochZxid := peerLastZxid.Counter() == 0
 	var plan SyncPlan
 	needOpPacket := true
 	prev := Zxid(-1)
 	first := -1 // index in log of the first PROPOSAL to send
 	end := len(log)
-	for i, p := range log {
+	for i, t := range log {
+		p := t.Zxid
 		if p > maxZxid {
 			end = i
 			break
@@ -87,7 +99,7 @@ func queueCommittedProposals(log []Zxid, peerLastZxid, maxZxid, lastCommittedZxi
 				needOpPacket = false
 			default:
 				if p.Epoch() != peerLastZxid.Epoch() {
-					return SyncPlan{}, false // "Cannot send TRUNC to peer ... different epoch"
+					return SyncPlan{RefusedTrunc: true}, false // "Cannot send TRUNC to peer ... different epoch"
 				}
 				plan = SyncPlan{Mode: TRUNC, Zxid: prev}
 				needOpPacket = false
@@ -98,7 +110,7 @@ func queueCommittedProposals(log []Zxid, peerLastZxid, maxZxid, lastCommittedZxi
 		}
 	}
 	if needOpPacket && isPeerNewEpochZxid {
-		return SyncPlan{Mode: DIFF, Zxid: lastCommittedZxid}, true
+		return SyncPlan{Mode: DIFF, Zxid: lastCommittedZxid, Current: lastCommittedZxid}, true
 	}
 	if needOpPacket {
 		return SyncPlan{}, false
@@ -106,5 +118,6 @@ func queueCommittedProposals(log []Zxid, peerLastZxid, maxZxid, lastCommittedZxi
 	if first >= 0 && first < end {
 		plan.Proposals = log[first:end:end]
 	}
+	plan.Current = max(plan.Zxid, lastZxid(plan.Proposals))
 	return plan, true
 }

@@ -15,10 +15,10 @@ import (
 func syncZ(e protocol.Epoch, c uint32) protocol.Zxid { return protocol.MakeZxid(e, c) }
 
 // syncHist builds a history from (epoch, counter) pairs.
-func syncHist(pairs ...[2]int) []protocol.Zxid {
-	h := make([]protocol.Zxid, 0, len(pairs))
+func syncHist(pairs ...[2]int) []protocol.Txn {
+	h := make([]protocol.Txn, 0, len(pairs))
 	for _, p := range pairs {
-		h = append(h, syncZ(protocol.Epoch(p[0]), uint32(p[1])))
+		h = append(h, protocol.Txn{Zxid: syncZ(protocol.Epoch(p[0]), uint32(p[1]))})
 	}
 	return h
 }
@@ -40,7 +40,7 @@ func syncPlanEqual(t require.TestingT, want, got protocol.SyncPlan, msgAndArgs .
 type syncCase struct {
 	name           string
 	peer           protocol.Zxid
-	history        []protocol.Zxid
+	history        []protocol.Txn
 	lastProcessed  protocol.Zxid
 	commitLogCount int
 	logStart       protocol.Zxid
@@ -68,37 +68,37 @@ func TestSyncFollowerRules(t *testing.T) {
 	for _, c := range []syncCase{
 		{
 			name: "rule 2: peer == lastProcessedZxid -> DIFF(peer), no txns",
-			peer: last, history: h, lastProcessed: last, commitLogCount: all, logStart: h[0],
+			peer: last, history: h, lastProcessed: last, commitLogCount: all, logStart: h[0].Zxid,
 			want: protocol.SyncPlan{Mode: protocol.DIFF, Zxid: last},
 		},
 		{
 			name: "rule 3: peer beyond max in the same epoch -> TRUNC(max)",
-			peer: syncZ(2, 5), history: h, lastProcessed: last, commitLogCount: all, logStart: h[0],
+			peer: syncZ(2, 5), history: h, lastProcessed: last, commitLogCount: all, logStart: h[0].Zxid,
 			want: protocol.SyncPlan{Mode: protocol.TRUNC, Zxid: last},
 		},
 		{
 			name: "rule 3: peer beyond max in a later epoch -> TRUNC(max), no epoch check",
-			peer: syncZ(3, 1), history: h, lastProcessed: last, commitLogCount: all, logStart: h[0],
+			peer: syncZ(3, 1), history: h, lastProcessed: last, commitLogCount: all, logStart: h[0].Zxid,
 			want: protocol.SyncPlan{Mode: protocol.TRUNC, Zxid: last},
 		},
 		{
 			name: "rule 3 excluded: new-epoch zxid beyond max -> SNAP",
-			peer: syncZ(3, 0), history: h, lastProcessed: last, commitLogCount: all, logStart: h[0],
+			peer: syncZ(3, 0), history: h, lastProcessed: last, commitLogCount: all, logStart: h[0].Zxid,
 			want: protocol.SyncPlan{Mode: protocol.SNAP, Zxid: last},
 		},
 		{
 			name: "rule 4: peer inside committedLog -> DIFF(max) + proposals after the peer",
-			peer: syncZ(1, 2), history: h, lastProcessed: last, commitLogCount: all, logStart: h[0],
+			peer: syncZ(1, 2), history: h, lastProcessed: last, commitLogCount: all, logStart: h[0].Zxid,
 			want: protocol.SyncPlan{Mode: protocol.DIFF, Zxid: last, Proposals: h[2:]},
 		},
 		{
 			name: "rule 4: peer at minCommittedLog",
-			peer: h[0], history: h, lastProcessed: last, commitLogCount: all, logStart: h[0],
+			peer: h[0].Zxid, history: h, lastProcessed: last, commitLogCount: all, logStart: h[0].Zxid,
 			want: protocol.SyncPlan{Mode: protocol.DIFF, Zxid: last, Proposals: h[1:]},
 		},
 		{
 			name: "rule 4: peer at the last txn of an older epoch",
-			peer: syncZ(1, 3), history: h, lastProcessed: last, commitLogCount: all, logStart: h[0],
+			peer: syncZ(1, 3), history: h, lastProcessed: last, commitLogCount: all, logStart: h[0].Zxid,
 			want: protocol.SyncPlan{Mode: protocol.DIFF, Zxid: last, Proposals: h[3:]},
 		},
 		{
@@ -117,12 +117,12 @@ func TestSyncFollowerRules(t *testing.T) {
 		},
 		{
 			name: "rule 4: old leader with an uncommitted txn in its epoch, leader moved on -> SNAP",
-			peer: syncZ(1, 4), history: h, lastProcessed: last, commitLogCount: all, logStart: h[0],
+			peer: syncZ(1, 4), history: h, lastProcessed: last, commitLogCount: all, logStart: h[0].Zxid,
 			want: protocol.SyncPlan{Mode: protocol.SNAP, Zxid: last},
 		},
 		{
 			name: "rule 4: new-epoch zxid (counter 0) -> DIFF + the epoch's txns",
-			peer: syncZ(2, 0), history: h, lastProcessed: last, commitLogCount: all, logStart: h[0],
+			peer: syncZ(2, 0), history: h, lastProcessed: last, commitLogCount: all, logStart: h[0].Zxid,
 			want: protocol.SyncPlan{Mode: protocol.DIFF, Zxid: last, Proposals: h[3:]},
 		},
 		{
@@ -144,7 +144,7 @@ func TestSyncFollowerRules(t *testing.T) {
 		},
 		{
 			name: "empty peer, non-empty leader: txn log starts after 0 -> SNAP",
-			peer: 0, history: h, lastProcessed: last, commitLogCount: all, logStart: h[0],
+			peer: 0, history: h, lastProcessed: last, commitLogCount: all, logStart: h[0].Zxid,
 			want: protocol.SyncPlan{Mode: protocol.SNAP, Zxid: last},
 		},
 	} {
@@ -238,14 +238,14 @@ func TestSyncFollowerTxnLogPeerNotInHistory(t *testing.T) {
 //
 // Reference: spec §5.6 (the leader's committedLog is shared by every handler), sync.go SyncPlan.Proposals.
 func TestSyncFollowerProposalsNotAliased(t *testing.T) {
-	backing := make([]protocol.Zxid, 0, 16)
+	backing := make([]protocol.Txn, 0, 16)
 	backing = append(backing, syncHist([2]int{1, 1}, [2]int{1, 2}, [2]int{1, 3}, [2]int{1, 4})...)
 	h := backing[:3] // spare capacity behind the last element
 	plan := protocol.SyncFollower(syncZ(1, 1), h, syncZ(1, 3), 500, syncZ(1, 1))
 	require.Equal(t, protocol.DIFF, plan.Mode)
 	require.Equal(t, h[1:], plan.Proposals)
-	_ = append(plan.Proposals, syncZ(9, 9))
-	assert.Equal(t, syncZ(1, 4), backing[3], "appending to Proposals wrote into the leader's history")
+	_ = append(plan.Proposals, protocol.Txn{Zxid: syncZ(9, 9)})
+	assert.Equal(t, syncZ(1, 4), backing[3].Zxid, "appending to Proposals wrote into the leader's history")
 }
 
 // syncPeerKind says how a generated peer relates to the leader's history.
@@ -343,7 +343,7 @@ func syncGenScenario(t *rapid.T) syncScenario {
 }
 
 // syncApply is the naive oracle: what the peer's history becomes after following plan.
-func syncApply(peer, leader []protocol.Zxid, plan protocol.SyncPlan) []protocol.Zxid {
+func syncApply(peer, leader []protocol.Zxid, plan zPlan) []protocol.Zxid {
 	switch plan.Mode {
 	case protocol.DIFF:
 		return append(slices.Clone(peer), plan.Proposals...)
@@ -364,7 +364,7 @@ func syncApply(peer, leader []protocol.Zxid, plan protocol.SyncPlan) []protocol.
 // syncCheckShape checks what must hold of every plan: Proposals are a contiguous, strictly
 // increasing run of the leader's history; a TRUNC target is a leader txn, or max when the peer
 // is beyond max (rule 3); a SNAP is labelled with lastProcessedZxid.
-func syncCheckShape(t *rapid.T, s syncScenario, plan protocol.SyncPlan) {
+func syncCheckShape(t *rapid.T, s syncScenario, plan zPlan) {
 	h := s.leader
 	last := h[len(h)-1]
 	if len(plan.Proposals) > 0 {
@@ -413,7 +413,7 @@ func TestSyncFollowerOracle(t *testing.T) {
 		last := h[len(h)-1]
 		commitLogCount := rapid.IntRange(len(h), len(h)+3).Draw(t, "commitLogCount")
 		before := slices.Clone(h)
-		plan := protocol.SyncFollower(s.peerLast, h, last, commitLogCount, h[0])
+		plan := syncFollowerZ(s.peerLast, h, last, commitLogCount, h[0])
 		require.Equal(t, before, h, "leader history modified")
 
 		syncCheckShape(t, s, plan)
@@ -421,20 +421,20 @@ func TestSyncFollowerOracle(t *testing.T) {
 			"plan %v %v %v applied to peer %v (last %v) does not yield leader %v", plan.Mode, plan.Zxid, plan.Proposals, s.peerTxns, s.peerLast, h)
 
 		// The plan §5.6 predicts.
-		want := protocol.SyncPlan{Mode: protocol.SNAP, Zxid: last}
+		want := zPlan{Mode: protocol.SNAP, Zxid: last}
 		switch {
 		case s.peerLast == last:
-			want = protocol.SyncPlan{Mode: protocol.DIFF, Zxid: last}
+			want = zPlan{Mode: protocol.DIFF, Zxid: last}
 		case s.kind == syncPeerPrefix && s.cut > 0:
-			want = protocol.SyncPlan{Mode: protocol.DIFF, Zxid: last, Proposals: h[s.cut:]}
+			want = zPlan{Mode: protocol.DIFF, Zxid: last, Proposals: h[s.cut:]}
 		case s.kind == syncPeerLabel && s.cut > 0 && s.cut < len(h):
-			want = protocol.SyncPlan{Mode: protocol.DIFF, Zxid: last, Proposals: h[s.cut:]}
+			want = zPlan{Mode: protocol.DIFF, Zxid: last, Proposals: h[s.cut:]}
 		case s.kind == syncPeerDiverged && s.cut == len(h):
-			want = protocol.SyncPlan{Mode: protocol.TRUNC, Zxid: last}
+			want = zPlan{Mode: protocol.TRUNC, Zxid: last}
 		case s.kind == syncPeerDiverged && s.cut > 0 && s.peerLast.Epoch() == h[s.cut].Epoch():
-			want = protocol.SyncPlan{Mode: protocol.TRUNC, Zxid: h[s.cut-1], Proposals: h[s.cut:]}
+			want = zPlan{Mode: protocol.TRUNC, Zxid: h[s.cut-1], Proposals: h[s.cut:]}
 		}
-		syncPlanEqual(t, want, plan, "peer %v (last %v, cut %d, kind %d), leader %v", s.peerTxns, s.peerLast, s.cut, s.kind, h)
+		zPlanEqual(t, want, plan, "peer %v (last %v, cut %d, kind %d), leader %v", s.peerTxns, s.peerLast, s.cut, s.kind, h)
 	})
 }
 
@@ -451,14 +451,43 @@ func TestSyncFollowerOracleShortCommittedLog(t *testing.T) {
 		last := h[len(h)-1]
 		commitLogCount := rapid.IntRange(1, len(h)).Draw(t, "commitLogCount")
 		logStart := h[rapid.IntRange(0, len(h)-1).Draw(t, "logStartIdx")]
-		plan := protocol.SyncFollower(s.peerLast, h, last, commitLogCount, logStart)
+		plan := syncFollowerZ(s.peerLast, h, last, commitLogCount, logStart)
 
 		syncCheckShape(t, s, plan)
 		require.Equal(t, h, syncApply(s.peerTxns, h, plan),
 			"plan %v %v %v applied to peer %v (last %v) does not yield leader %v", plan.Mode, plan.Zxid, plan.Proposals, s.peerTxns, s.peerLast, h)
 		if slices.Contains(h, s.peerLast) && s.peerLast >= logStart {
 			i := slices.Index(h, s.peerLast)
-			syncPlanEqual(t, protocol.SyncPlan{Mode: protocol.DIFF, Zxid: last, Proposals: h[i+1:]}, plan)
+			zPlanEqual(t, zPlan{Mode: protocol.DIFF, Zxid: last, Proposals: h[i+1:]}, plan)
 		}
 	})
+}
+
+// zPlan is a SyncPlan with zxids for proposals, for the oracle properties over zxid histories.
+type zPlan struct {
+	Mode      protocol.SyncMode
+	Zxid      protocol.Zxid
+	Proposals []protocol.Zxid
+}
+
+func syncFollowerZ(peer protocol.Zxid, h []protocol.Zxid, last protocol.Zxid, commitLogCount int, logStart protocol.Zxid) zPlan {
+	p := protocol.SyncFollower(peer, protocol.TxnsOf(h...), last, commitLogCount, logStart)
+	z := zPlan{Mode: p.Mode, Zxid: p.Zxid}
+	if len(p.Proposals) > 0 {
+		z.Proposals = protocol.Zxids(p.Proposals)
+	}
+	return z
+}
+
+func zPlanEqual(t require.TestingT, want, got zPlan, msgAndArgs ...any) {
+	if h, ok := t.(interface{ Helper() }); ok {
+		h.Helper()
+	}
+	require.Equal(t, want.Mode.String(), got.Mode.String(), msgAndArgs...)
+	require.Equal(t, want.Zxid, got.Zxid, msgAndArgs...)
+	if len(want.Proposals) == 0 {
+		require.Empty(t, got.Proposals, msgAndArgs...)
+		return
+	}
+	require.Equal(t, want.Proposals, got.Proposals, msgAndArgs...)
 }

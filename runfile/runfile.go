@@ -454,8 +454,8 @@ func diskToJSON(p *problems, path string, id *int64, d *protocol.Disk) diskJSON 
 	checkEpoch(p, path+".acceptedEpoch", int64(d.AcceptedEpoch))
 	checkEpoch(p, path+".currentEpoch", int64(d.CurrentEpoch))
 	checkEpoch(p, path+".currentEpochTmp", int64(d.CurrentEpochTmp))
-	for _, z := range d.Txns {
-		dj.Txns = append(dj.Txns, fmtZxid(z))
+	for _, t := range d.Txns {
+		dj.Txns = append(dj.Txns, fmtTxn(t))
 	}
 	return dj
 }
@@ -468,8 +468,8 @@ func diskFromJSON(p *problems, path string, dj *diskJSON) protocol.Disk {
 	optionalEpoch(p, path+".currentEpochTmp", dj.CurrentEpochTmp, &d.CurrentEpochTmp)
 	d.UpdatingEpoch = dj.UpdatingEpoch
 	for j, z := range dj.Txns {
-		if zx, ok := parseZxid(p, fmt.Sprintf("%s.txns[%d]", path, j), z); ok {
-			d.Txns = append(d.Txns, zx)
+		if t, ok := parseTxn(p, fmt.Sprintf("%s.txns[%d]", path, j), z); ok {
+			d.Txns = append(d.Txns, t)
 		}
 	}
 	if dj.SnapshotZxid != nil {
@@ -734,6 +734,33 @@ func fmtZxid(z protocol.Zxid) string {
 		return "-0x" + strconv.FormatUint(-uint64(z), 16)
 	}
 	return "0x" + strconv.FormatUint(uint64(z), 16)
+}
+
+// fmtTxn prints a txn as its zxid, and "=value" for a client write's txn.
+func fmtTxn(t protocol.Txn) string {
+	if t.Value == 0 {
+		return fmtZxid(t.Zxid)
+	}
+	return fmtZxid(t.Zxid) + "=" + strconv.FormatUint(t.Value, 10)
+}
+
+// parseTxn reads fmtTxn's form: "0x100000001" or "0x100000001=7".
+func parseTxn(p *problems, path, s string) (protocol.Txn, bool) {
+	zs, vs, hasValue := strings.Cut(s, "=")
+	z, ok := parseZxid(p, path, zs)
+	if !ok {
+		return protocol.Txn{}, false
+	}
+	t := protocol.Txn{Zxid: z}
+	if hasValue {
+		v, err := strconv.ParseUint(vs, 10, 64)
+		if err != nil || v == 0 {
+			p.add(path, "invalid txn value %q (want a write number from 1, as in \"0x100000001=7\")", vs)
+			return protocol.Txn{}, false
+		}
+		t.Value = v
+	}
+	return t, true
 }
 
 func parseZxid(p *problems, path, s string) (protocol.Zxid, bool) {

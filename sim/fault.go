@@ -345,13 +345,13 @@ func validateRestart(_ *RunSpec, f *Fault) []error {
 func validateDisk(d protocol.Disk) []error {
 	var errs []error
 	for i := 1; i < len(d.Txns); i++ {
-		if d.Txns[i] <= d.Txns[i-1] {
-			errs = append(errs, fmt.Errorf("txn log must be strictly increasing zxids, but %s follows %s", d.Txns[i], d.Txns[i-1]))
+		if d.Txns[i].Zxid <= d.Txns[i-1].Zxid {
+			errs = append(errs, fmt.Errorf("txn log must be strictly increasing zxids, but %s follows %s", d.Txns[i].Zxid, d.Txns[i-1].Zxid))
 			break
 		}
 	}
-	for _, z := range d.Txns {
-		if z <= 0 || z.Counter() == 0 {
+	for _, t := range d.Txns {
+		if z := t.Zxid; z <= 0 || z.Counter() == 0 {
 			errs = append(errs, fmt.Errorf("txn %s is not a transaction zxid (epoch<<32 | counter, counter >= 1)", z))
 			break
 		}

@@ -17,6 +17,7 @@ const (
 	evAccept                             // a paused leader's process accepts a connection its kernel took
 	evResume                             // a woken thread of a peer takes its next step (timer: which)
 	evDial                               // a QuorumCnxManager dial from fault reaches server's election port
+	evClient                             // a client write (fault: its index in RunSpec.Writes) reaches server
 )
 
 // connRefused, in an evConnectFailed's fault field, says the connect was reset (nobody listens

@@ -50,8 +50,11 @@ type RunSpec struct {
 	Seed     uint64
 	Config   protocol.Config
 	// Disks gives initial disks; a server not listed starts with protocol.NewDisk().
-	Disks   []ServerDisk
-	Faults  []Fault
+	Disks  []ServerDisk
+	Faults []Fault
+	// Writes is the client workload: each write, in order, is asked of a server at its time;
+	// the n-th write (from 1) carries value n, so every copy of its txn names it.
+	Writes  []ClientWrite
 	Options Options
 	// Until ends the run at this virtual time.
 	Until protocol.Time
@@ -70,6 +73,12 @@ type RunSpec struct {
 	// rest. `zabsim replay -update` uses it to re-record a file after a change, keeping every
 	// choice the file made. Never saved in a run file.
 	DecisionsThenSeed bool
+}
+
+// ClientWrite is one client write: at At, a client connected to Server asks it for a write.
+type ClientWrite struct {
+	At     protocol.Time
+	Server protocol.ServerID
 }
 
 // DefaultMaxEvents bounds a run: a healthy 7-server run for an hour of virtual time stays far
@@ -116,6 +125,14 @@ func (s *RunSpec) Validate() error {
 	}
 	if s.Until > MaxTime {
 		errs = append(errs, fmt.Errorf("run length (until) %v is above the limit of %v", s.Until, MaxTime))
+	}
+	for i, cw := range s.Writes {
+		if !s.Config.IsMember(cw.Server) {
+			errs = append(errs, fmt.Errorf("write %d: server %d is not in the cluster", i+1, cw.Server))
+		}
+		if cw.At < 0 || cw.At > MaxTime {
+			errs = append(errs, fmt.Errorf("write %d: time %v is outside 0..%v", i+1, cw.At, MaxTime))
+		}
 	}
 	for i := range s.Faults {
 		for _, err := range s.validateFault(&s.Faults[i]) {

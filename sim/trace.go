@@ -34,13 +34,16 @@ const (
 	TrRun                                // a woken thread of a peer runs (Timer.Conn: 0 the leader's own, else its handler)
 	TrSendQueueDrop                      // Server's election send queue for Peer (capacity one) replaced Msg, unsent, by a newer one
 	TrRecvQueueDrop                      // Server's election receive queue (capacity 100) discarded Msg from Peer: a burst overfilled it
+	TrClient                             // a client asked Server for write Reply.Value
+	TrReply                              // Server answered the client of write Reply.Value (Reply)
 )
 
 var traceNames = [...]string{TrStart: "start", TrRefused: "refused", TrCrash: "crash", TrRecv: "recv",
 	TrTimer: "timer", TrAccepted: "accepted", TrConnected: "connected", TrConnectFailed: "connect-failed",
 	TrClosed: "closed", TrSend: "send", TrDrop: "drop", TrPersist: "persist", TrWriteFailed: "write-failed",
 	TrState: "state", TrNote: "note", TrPartition: "partition", TrHeal: "heal", TrExit: "exit",
-	TrPause: "pause", TrResume: "resume", TrRun: "run", TrSendQueueDrop: "send-queue-drop", TrRecvQueueDrop: "recv-queue-drop"}
+	TrPause: "pause", TrResume: "resume", TrRun: "run", TrSendQueueDrop: "send-queue-drop", TrRecvQueueDrop: "recv-queue-drop",
+	TrClient: "client-write", TrReply: "client-reply"}
 
 func (k TraceKind) String() string {
 	if int(k) < len(traceNames) && traceNames[k] != "" {
@@ -62,6 +65,8 @@ type TraceEvent struct {
 	Msg    protocol.Message
 	Write  protocol.DiskWrite
 	Note   protocol.Note
+	// Reply is a client write (TrClient: its Value) or its answer (TrReply).
+	Reply  protocol.Reply
 	Detail string
 	// Fault is the scheduled fault (its index in RunSpec.Faults, plus one) that caused the
 	// event: a crash, a start, a partition, a pause; 0 for none.
@@ -140,6 +145,12 @@ func (e *TraceEvent) Encode(enc *protocol.Enc) {
 	case TrNote:
 		enc.Byte(' ')
 		e.Note.Encode(enc)
+	case TrClient:
+		enc.Lit(" v=")
+		enc.Uint(e.Reply.Value)
+	case TrReply:
+		enc.Byte(' ')
+		e.Reply.Encode(enc)
 	}
 	if e.Detail != "" {
 		enc.Byte(' ')

@@ -174,7 +174,7 @@ func (w *World) Reset(spec *RunSpec, observers ...Observer) {
 		*old = server{held: old.held[:0]} // no peer is collected twice by a later Reset
 	}
 	for _, sc := range spec.Config.Servers {
-		s := server{id: sc.ID, disk: spec.DiskOf(sc.ID)}
+		s := server{id: sc.ID, disk: spec.DiskOf(sc.ID).Shared()}
 		if i := len(w.servers); i < cap(w.servers) {
 			s.held = w.servers[:cap(w.servers)][i].held[:0]
 		}
@@ -193,6 +193,9 @@ func (w *World) Reset(spec *RunSpec, observers ...Observer) {
 	}
 	for i, f := range spec.Faults {
 		w.push(event{at: f.At, kind: evFault, fault: i, server: -1})
+	}
+	for i, cw := range spec.Writes {
+		w.push(event{at: cw.At, kind: evClient, server: w.Index(cw.Server), fault: i})
 	}
 }
 
@@ -385,6 +388,15 @@ func (w *World) dispatch(ev event) {
 		return
 	}
 	s := &w.servers[ev.server]
+	if ev.kind == evClient {
+		// A client's request reaches a machine, whichever process runs there now.
+		ev.inc = s.inc
+		if !s.up {
+			w.trace = TraceEvent{Kind: TrReply, Server: s.id, Reply: protocol.Reply{Value: uint64(ev.fault) + 1, Code: protocol.ReplyNotServing}, Detail: "down"}
+			w.emit(&w.trace)
+			return
+		}
+	}
 	if !s.up || s.inc != ev.inc {
 		return // meant for a process that has since died
 	}
@@ -429,6 +441,10 @@ func (w *World) dispatch(ev event) {
 	case evResume:
 		in.Kind, in.Timer = protocol.InputResume, ev.timer
 		w.trace = TraceEvent{Kind: TrRun, Server: s.id, Timer: ev.timer}
+		w.emit(&w.trace)
+	case evClient:
+		in.Kind, in.Msg = protocol.InputClientRequest, protocol.Message{Type: protocol.REQUEST, Txn: protocol.Txn{Value: uint64(ev.fault) + 1}}
+		w.trace = TraceEvent{Kind: TrClient, Server: s.id, Reply: protocol.Reply{Value: uint64(ev.fault) + 1}}
 		w.emit(&w.trace)
 	case evNotify:
 		in.Kind, in.Msg, in.From = protocol.InputNotification, ev.msg, w.servers[ev.fault].id
@@ -514,6 +530,9 @@ func (w *World) apply(srv int, effects []protocol.Effect) (protocol.DiskWrite, b
 			s.listening = e.Listen
 		case protocol.EffectNote:
 			w.trace = TraceEvent{Kind: TrNote, Server: s.id, Note: e.Note}
+			w.emit(&w.trace)
+		case protocol.EffectReply:
+			w.trace = TraceEvent{Kind: TrReply, Server: s.id, Reply: e.Reply}
 			w.emit(&w.trace)
 		case protocol.EffectProbe:
 			w.result.Probes[e.Probe]++
@@ -824,7 +843,7 @@ var crashPointWhere = [...]string{CrashBefore: "before", CrashTorn: "inside", Cr
 const RecvQueueCapacity = 100
 
 func cloneDisk(d protocol.Disk) protocol.Disk {
-	d.Txns = append([]protocol.Zxid(nil), d.Txns...)
+	d.Txns = append([]protocol.Txn(nil), d.Txns...)
 	return d
 }
 
