@@ -135,7 +135,7 @@ func newReportBuilder(servers int) *reportBuilder {
 	return &reportBuilder{established: make([]Establishment, 0, 2), syncs: make([]SyncRecord, 0, servers)}
 }
 
-func (r *reportBuilder) onTrace(w *sim.World, e *sim.TraceEvent) {
+func (r *reportBuilder) onTrace(e *sim.TraceEvent) {
 	if r.keepTrace {
 		r.trace = append(r.trace, *e)
 	}
@@ -171,6 +171,7 @@ func sortedIDs(ids []protocol.ServerID) []protocol.ServerID {
 // build assembles the report at the end of the run.
 func (c *Checker) build(w *sim.World, res sim.Result, liveness Liveness) *Report {
 	r := c.report
+	x := view{w}
 	rep := &Report{
 		Scenario: c.spec.Scenario, Seed: c.spec.Seed, SimulatedTime: res.End.String(), Events: res.Events,
 		TraceHash: hashString(res.TraceHash), Established: r.established, Syncs: r.syncs, RoleEnds: r.roleEnds,
@@ -192,16 +193,16 @@ func (c *Checker) build(w *sim.World, res sim.Result, liveness Liveness) *Report
 		rep.Violations = append(rep.Violations, ViolationJSON{Invariant: v.Invariant, At: v.At,
 			Servers: v.Servers, Detail: v.Detail, Count: c.Count(v.Invariant)})
 	}
-	rep.Servers = make([]ServerReport, 0, w.ServerCount())
-	leaders := make([]protocol.ServerID, w.ServerCount())
-	for i := 0; i < w.ServerCount(); i++ {
-		v, up := w.View(i)
-		d := w.Disk(i)
+	rep.Servers = make([]ServerReport, 0, x.ServerCount())
+	leaders := make([]protocol.ServerID, x.ServerCount())
+	for i := 0; i < x.ServerCount(); i++ {
+		v, up := x.View(i)
+		d := x.Disk(i)
 		s := ServerReport{ID: v.ID, Role: v.State.String(), AcceptedEpoch: d.AcceptedEpoch,
 			CurrentEpoch: d.CurrentEpoch, LastZxid: d.LastZxid()}
 		if !up {
 			s.Role = "DOWN"
-			if w.Refused(i) != "" {
+			if x.Refused(i) != "" {
 				s.Role = "REFUSED"
 			}
 		} else if v.Leader >= 0 {

@@ -315,13 +315,13 @@ func (p *QuorumPeer) receivedFollowingNotification(now Time, from ServerID, n Vo
 		stored.Version = 0 // recvset entries carry no version (spec §4.3 MARK)
 		f.recvset = putVote(f.recvset, from, stored)
 		if ok, sids := p.voteQuorum(f.recvset, target); ok && p.checkLeader(f.recvset, n.Leader, n.ElectionEpoch) {
-			return p.fleDecide(now, n, sids, "same-round FOLLOWING/LEADING quorum", out)
+			return p.fleDecide(now, n, sids, HowSameRound, out)
 		}
 	}
 	f.outofelection = putVote(f.outofelection, from, n)
 	if ok, sids := p.voteQuorum(f.outofelection, target); ok && p.checkLeader(f.outofelection, n.Leader, n.ElectionEpoch) {
 		f.logicalclock = n.ElectionEpoch
-		return p.fleDecide(now, n, sids, "out-of-election FOLLOWING/LEADING quorum", out)
+		return p.fleDecide(now, n, sids, HowOutOfElection, out)
 	}
 	return out
 }
@@ -332,11 +332,26 @@ func (p *QuorumPeer) fleFinalize(now Time, out []Effect) []Effect {
 	f.finalizing = false
 	v := Vote{Leader: f.proposedLeader, Zxid: f.proposedZxid, ElectionEpoch: f.logicalclock, PeerEpoch: f.proposedEpoch, State: LOOKING}
 	_, sids := p.voteQuorum(f.recvset, v)
-	return p.fleDecide(now, v, sids, "quorum of LOOKING votes", out)
+	return p.fleDecide(now, v, sids, HowLookingQuorum, out)
 }
 
+// ElectionHow is the way FLE decided (Note.How); its String is the note's Reason.
+type ElectionHow uint8
+
+// The ways lookForLeader decides.
+const (
+	HowLookingQuorum ElectionHow = iota + 1 // finalize wait passed on a LOOKING quorum
+	HowSameRound                            // FOLLOWING/LEADING quorum of my round
+	HowOutOfElection                        // FOLLOWING/LEADING quorum outside the election
+)
+
+var howText = [...]string{HowLookingQuorum: "quorum of LOOKING votes",
+	HowSameRound: "same-round FOLLOWING/LEADING quorum", HowOutOfElection: "out-of-election FOLLOWING/LEADING quorum"}
+
+func (h ElectionHow) String() string { return howText[h] }
+
 // fleDecide ends lookForLeader: the end vote becomes currentVote and the peer takes its role.
-func (p *QuorumPeer) fleDecide(now Time, v Vote, supporters []ServerID, how string, out []Effect) []Effect {
+func (p *QuorumPeer) fleDecide(now Time, v Vote, supporters []ServerID, how ElectionHow, out []Effect) []Effect {
 	f := &p.fle
 	f.running, f.finalizing = false, false
 	f.pollArmed, f.finalizeArmed = false, false
@@ -351,7 +366,7 @@ func (p *QuorumPeer) fleDecide(now Time, v Vote, supporters []ServerID, how stri
 		st = OBSERVING
 	}
 	out = note(out, Note{Kind: NoteElected, Peer: v.Leader, Zxid: v.Zxid, Epoch: v.PeerEpoch, Round: v.ElectionEpoch,
-		Sids: cloneSids(supporters), Reason: how, State: st})
+		Sids: cloneSids(supporters), Reason: how.String(), How: how, State: st})
 	return p.decide(now, v.Leader, out)
 }
 

@@ -220,7 +220,7 @@ func (p *QuorumPeer) receiveLeaderInfo(now Time, m Message, out []Effect) []Effe
 		out = probe(out, ProbeAckEpochMinusOne)
 	default:
 		out = probe(out, ProbeEpochRejected)
-		return p.learnerLeave(now, fmt.Sprintf("Leaders epoch, %d is less than accepted epoch, %d", newEpoch, p.acceptedEpoch), out)
+		return p.learnerLeaveFor(now, LeftEpochRefused, fmt.Sprintf("Leaders epoch, %d is less than accepted epoch, %d", newEpoch, p.acceptedEpoch), out)
 	}
 	out = p.send(l.conn, Message{Type: ACKEPOCH, Zxid: l.lastLoggedZxid, Epoch: epochField}, out)
 	l.newEpoch = newEpoch
@@ -456,8 +456,23 @@ func (p *QuorumPeer) receiveUptodate(now Time, out []Effect) []Effect {
 // did not all succeed: the database is reloaded from disk) and otherwise keeps the database,
 // fast-forwarded if the server ran (spec §6.1, zkShutdown). Then LOOKING.
 func (p *QuorumPeer) learnerLeave(now Time, reason string, out []Effect) []Effect {
+	return p.learnerLeaveFor(now, LeftOther, reason, out)
+}
+
+// LeaveCause is why a learner left (Note.Left), where the checker needs to tell; the note's
+// Reason says it in words.
+type LeaveCause uint8
+
+// Causes of leaving.
+const (
+	LeftOther        LeaveCause = iota
+	LeftEpochRefused            // registerWithLeader: "Leaders epoch, X is less than accepted epoch, Y"
+)
+
+// learnerLeaveFor is learnerLeave with the cause in a type too.
+func (p *QuorumPeer) learnerLeaveFor(now Time, cause LeaveCause, reason string, out []Effect) []Effect {
 	l := &p.learnr
-	out = note(out, Note{Kind: NoteLearnerLeft, Peer: l.leader, Reason: reason, State: p.state})
+	out = note(out, Note{Kind: NoteLearnerLeft, Peer: l.leader, Reason: reason, State: p.state, Left: cause})
 	if l.conn != 0 {
 		out = append(out, Effect{Kind: EffectClose, Conn: l.conn})
 	}

@@ -278,6 +278,10 @@ type Note struct {
 	State ServerState
 	// Round is FLE's logical clock (NoteProposal, NoteElected).
 	Round int64
+	// How (NoteElected) and Left (NoteLearnerLeft) say in types what Reason says in words, for
+	// the checker. Encode does not write them: Reason, which it writes, determines them.
+	How  ElectionHow
+	Left LeaveCause
 }
 
 // AppendText appends the note's text form.

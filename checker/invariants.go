@@ -1,0 +1,120 @@
+package checker
+
+import (
+	"fmt"
+
+	"zabsim/sim"
+)
+
+// How the invariants are organised. Each invariant lives in its own file, inv_<name>.go: its
+// name, its number in docs/invariants.md, what it checks and why, and a judge. The table below
+// lists them in that numbering; the dispatcher (OnTrace, AfterStep in checker.go) calls a judge
+// only for the trace kinds its entry asks for. Judges read the world through env (a value view)
+// and the ghosts the tracker keeps (tracker.go), and change neither; a judge may keep state of
+// its own in its own struct. Adding an invariant costs its file, one line here and one test that
+// makes it fire (mutation_test.go or a knob scenario).
+
+// invariant is one entry of the table.
+type invariant struct {
+	name string
+	num  int   // its number in docs/invariants.md
+	on   kinds // the trace kinds its judge wants (0: none)
+	// after: its judge also runs after every step (it implements afterStepper).
+	after bool
+	// first: on an event it is judged before the others, whatever its number. The checker
+	// judged these two first before the table existed, and the order of first violations on
+	// one event is part of recorded reports.
+	first bool
+	// judge makes its judge, once per Checker (nil: judged only at the end of the run, in
+	// Finish).
+	judge func() judge
+}
+
+// judge is an invariant's check of the trace events its table entry asks for. It runs before
+// the tracker applies the event: it sees the world as the event left it and the ghosts as they
+// were before it.
+type judge interface {
+	event(x *env, e *sim.TraceEvent)
+}
+
+// afterStepper is a judge that also checks after every step, once the tracker has brought its
+// time-dependent ghosts up to date.
+type afterStepper interface {
+	afterStep(x *env)
+}
+
+// resetter is a judge with private state to clear for a new run.
+type resetter interface {
+	reset(servers int)
+}
+
+// stateless is embedded by judges without private state.
+type stateless struct{}
+
+// table lists every invariant in the numbering of docs/invariants.md; 10-20 are reserved for
+// client transactions.
+var table = [...]invariant{
+	{name: EpochFileOrder, num: 1, on: on(sim.TrPersist), judge: func() judge { return epochFileOrder{} }},
+	{name: EpochMonotone, num: 2, on: on(sim.TrPersist), judge: func() judge { return epochMonotone{} }},
+	{name: FreshEpoch, num: 3, on: on(sim.TrNote), judge: func() judge { return freshEpoch{} }},
+	{name: AcceptedBeforeAnnounced, num: 4, on: on(sim.TrSend), judge: func() judge { return acceptedBeforeAnnounced{} }},
+	{name: OneLeaderPerEpoch, num: 5, on: on(sim.TrState), judge: func() judge { return oneLeaderPerEpoch{} }},
+	{name: ActivationNeedsVoterQuorum, num: 6, on: on(sim.TrPersist, sim.TrSend), judge: func() judge { return new(activationNeedsVoterQuorum) }},
+	{name: LeaderNotBehind, num: 7, on: on(sim.TrNote), judge: func() judge { return leaderNotBehind{} }},
+	{name: FollowerEpochGate, num: 8, on: on(sim.TrNote, sim.TrSend), judge: func() judge { return followerEpochGate{} }},
+	{name: AckImpliesDurable, num: 9, on: on(sim.TrSend), judge: func() judge { return ackImpliesDurable{} }},
+	{name: MessageLegal, num: 21, on: on(sim.TrSend, sim.TrRecv), first: true, judge: func() judge { return new(messageLegal) }},
+	{name: VoteMonotone, num: 22, on: on(sim.TrNote), judge: func() judge { return voteMonotone{} }},
+	{name: SelfElectionRoundCheck, num: 23, on: on(sim.TrNote), judge: func() judge { return selfElectionRoundCheck{} }},
+	{name: NonVotersNeverLead, num: 24, on: on(sim.TrState, sim.TrNote), first: true, judge: func() judge { return nonVotersNeverLead{} }},
+	{name: ElectionTerminates, num: 25},
+	{name: JoinerFollows, num: 26},
+	{name: FalseLeaderAbdicates, num: 27, on: on(sim.TrRecv, sim.TrState), after: true, judge: func() judge { return new(falseLeaderAbdicates) }},
+	{name: RestartAlwaysPossible, num: 28, on: on(sim.TrRefused), judge: func() judge { return restartAlwaysPossible{} }},
+}
+
+// Invariants lists every invariant this checker evaluates, in spec order.
+var Invariants = func() []string {
+	out := make([]string, len(table))
+	for i, inv := range table {
+		out[i] = inv.name
+	}
+	return out
+}()
+
+// kinds is a set of sim.TraceKind.
+type kinds uint64
+
+func on(ks ...sim.TraceKind) kinds {
+	var s kinds
+	for _, k := range ks {
+		if k >= 64 {
+			panic(fmt.Sprintf("checker: trace kind %s does not fit in a kinds set", k))
+		}
+		s |= 1 << k
+	}
+	return s
+}
+
+// byKind lists, per trace kind, the table indexes of the judges that want it, in the order they
+// are judged: the entries marked first, then the others in table order. afterSteps lists those
+// that check after every step, in table order.
+var byKind, afterSteps = dispatch()
+
+func dispatch() (by [64][]uint8, after []uint8) {
+	for k := range by {
+		for _, first := range []bool{true, false} {
+			for i, inv := range table {
+				if inv.on&(1<<k) != 0 && inv.first == first {
+					by[k] = append(by[k], uint8(i))
+				}
+			}
+		}
+	}
+	for i, inv := range table {
+		if inv.after {
+			after = append(after, uint8(i))
+		}
+	}
+	return by, after
+}
