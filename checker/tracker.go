@@ -302,14 +302,19 @@ func (t *tracker) onRecv(x *env, e *sim.TraceEvent) {
 	case protocol.SNAPPKT, protocol.TRUNCPKT, protocol.DIFFPKT:
 		lg.syncedThrough = e.Msg.Zxid
 		if e.Msg.Type == protocol.SNAPPKT && len(e.Msg.Txns) > 0 {
-			lg.syncedThrough = e.Msg.Txns[len(e.Msg.Txns)-1]
+			lg.syncedThrough = e.Msg.Txns[len(e.Msg.Txns)-1].Zxid
 		}
 		if e.Msg.Type == protocol.DIFFPKT {
 			d := x.Disk(i)
 			lg.syncedThrough = min(e.Msg.Zxid, d.LastZxid())
 		}
-	case protocol.PROPOSAL:
-		lg.syncedThrough = max(lg.syncedThrough, e.Msg.Zxid)
+	case protocol.COMMIT, protocol.INFORM:
+		// Invariant 9 asks for the history as of NEWLEADER: what the sync sent and every
+		// txn committed during it. A proposal still outstanding when NEWLEADER comes (one
+		// startForwarding queued) may stay in memory until UPTODATE, as in master.
+		if lg.newLeaderEpoch < 0 && lg.leaderInfoEpoch >= 0 {
+			lg.syncedThrough = max(lg.syncedThrough, e.Msg.Zxid)
+		}
 	case protocol.NEWLEADER:
 		lg.newLeaderEpoch = e.Msg.Zxid.Epoch()
 	}

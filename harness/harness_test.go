@@ -70,6 +70,8 @@ var knobFindings = map[string]string{
 	"VoteOrderPrecedenceBug":          checker.VoteMonotone,
 	"StrictOutOfElectionVoteEquality": checker.JoinerFollows,
 	"NoQuitOnDisloyalVoter":           checker.FalseLeaderAbdicates,
+	"AckNewLeaderBeforeTxnsDurable":   checker.AckImpliesDurable,
+	"CurrentEpochBeforeTxnsDurable":   checker.AckImpliesDurable,
 }
 
 // TestKnobSweepsFindTheirBugs turns each bug knob on across the whole catalogue: the sweep must

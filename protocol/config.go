@@ -189,15 +189,15 @@ var KnobNames = []string{
 	"VoteOrderPrecedenceBug",
 	"StrictOutOfElectionVoteEquality",
 	"NoQuitOnDisloyalVoter",
-	"DiffInsteadOfTrunc",
-	"NewLeaderSentUnqueued",
 	"AckNewLeaderBeforeTxnsDurable",
 	"CurrentEpochBeforeTxnsDurable",
-	"AsyncSyncAck",
-	"CommitAfterNewLeaderNPE",
-	"LastProcessedSetOnDiff",
-	"RetainDbWithoutFastForward",
 }
+
+// PendingKnobs are modelled in the protocol but not yet offered: the invariants that find
+// them (10-20 of the invariant list) are not in the checker yet, and a knob nobody can see
+// fire would be a stub. Set refuses them until they move to KnobNames.
+var PendingKnobs = []string{"DiffInsteadOfTrunc", "NewLeaderSentUnqueued", "AsyncSyncAck",
+	"CommitAfterNewLeaderNPE", "LastProcessedSetOnDiff", "RetainDbWithoutFastForward"}
 
 func (k *Knobs) field(name string) *bool {
 	switch name {
@@ -242,7 +242,7 @@ func (k *Knobs) field(name string) *bool {
 // Set turns the named knob on; an unknown name is an error that lists the known ones.
 func (k *Knobs) Set(name string) error {
 	f := k.field(name)
-	if f == nil {
+	if f == nil || !slices.Contains(KnobNames, name) {
 		return fmt.Errorf("unknown bug knob %q (known: %s)", name, strings.Join(KnobNames, ", "))
 	}
 	*f = true

@@ -138,7 +138,12 @@ func (m *Message) Encode(e *Enc) {
 		e.Lit(" txns=")
 		e.History(m.Txns)
 	case PROPOSAL, INFORM:
-		e.Txn(m.Txn)
+		// Txn.Zxid repeats the packet's zxid (the model keeps them equal).
+		e.Zxid(m.Zxid)
+		if m.Txn.Value != 0 {
+			e.Lit(" v=")
+			e.Uint(m.Txn.Value)
+		}
 	case REQUEST:
 		e.Lit("v=")
 		e.Uint(m.Txn.Value)

@@ -316,6 +316,15 @@ func toJSON(f *File) (*fileJSON, error) {
 	if c.MaxTimeToWaitForEpoch != 0 {
 		cj.MaxTimeToWaitForEpoch = ptr(c.MaxTimeToWaitForEpoch.String())
 	}
+	if c.SnapCount != 0 {
+		cj.SnapCount = ptr(c.SnapCount)
+	}
+	if c.SyncDelay != 0 {
+		cj.SyncDelay = ptr(c.SyncDelay.String())
+	}
+	if c.SyncJitter != 0 {
+		cj.SyncJitter = ptr(c.SyncJitter.String())
+	}
 	for i, sc := range c.Servers {
 		switch sc.Type {
 		case protocol.PARTICIPANT:
@@ -343,6 +352,9 @@ func toJSON(f *File) (*fileJSON, error) {
 		fj.Disks = append(fj.Disks, diskToJSON(&p, fmt.Sprintf("disks[%d]", i), ptr(int64(sd.ID)), &sd.Disk))
 	}
 
+	for _, cw := range s.Writes {
+		fj.Writes = append(fj.Writes, writeJSON{At: ptr(fmtTime(cw.At)), Server: ptr(int64(cw.Server))})
+	}
 	for i, f := range s.Faults {
 		fj.Faults = append(fj.Faults, faultToJSON(&p, fmt.Sprintf("faults[%d]", i), f))
 	}
@@ -526,6 +538,11 @@ func fromJSON(fj *fileJSON) (File, error) {
 	optionalDuration(&p, "cluster.leaderSelfRegisterDelay", cj.LeaderSelfRegisterDelay, &c.LeaderSelfRegisterDelay)
 	optionalDuration(&p, "cluster.leaderThreadDelay", cj.LeaderThreadDelay, &c.LeaderThreadDelay)
 	optionalDuration(&p, "cluster.maxTimeToWaitForEpoch", cj.MaxTimeToWaitForEpoch, &c.MaxTimeToWaitForEpoch)
+	if cj.SnapCount != nil {
+		c.SnapCount = *cj.SnapCount
+	}
+	optionalDuration(&p, "cluster.syncDelay", cj.SyncDelay, &c.SyncDelay)
+	optionalDuration(&p, "cluster.syncJitter", cj.SyncJitter, &c.SyncJitter)
 	c.Election.Assigned = fj.Format < 2 // format 1 predates Fast Leader Election
 	if e := cj.Election; e != nil {
 		if e.Mode != nil {
@@ -595,6 +612,16 @@ func fromJSON(fj *fileJSON) (File, error) {
 
 	for i, fl := range fj.Faults {
 		s.Faults = append(s.Faults, faultFromJSON(&p, fmt.Sprintf("faults[%d]", i), &fl))
+	}
+	for i, wj := range fj.Writes {
+		path := fmt.Sprintf("writes[%d]", i)
+		cw := sim.ClientWrite{At: protocol.Time(requiredDuration(&p, path+".at", wj.At))}
+		if wj.Server == nil {
+			p.add(path+".server", "missing: the server the client asks")
+		} else {
+			cw.Server = protocol.ServerID(*wj.Server)
+		}
+		s.Writes = append(s.Writes, cw)
 	}
 
 	s.Until = protocol.Time(requiredDuration(&p, "until", fj.Until))

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"zabsim/protocol"
 	"zabsim/sim"
 )
@@ -47,9 +49,9 @@ func fullFile(t testing.TB) File {
 		},
 		Disks: []sim.ServerDisk{
 			{ID: 1, Disk: protocol.Disk{AcceptedEpoch: 5, CurrentEpoch: 4, CurrentEpochTmp: -1,
-				Txns: []protocol.Zxid{z(1, 1), z(1, 2), z(4, 1)}, SnapshotZxid: z(1, 2), LogStart: z(1, 1)}},
+				Txns: protocol.TxnsOf(z(1, 1), z(1, 2), z(4, 1)), SnapshotZxid: z(1, 2), LogStart: z(1, 1)}},
 			{ID: 4, Disk: protocol.Disk{AcceptedEpoch: -1, CurrentEpoch: 3, CurrentEpochTmp: 4, UpdatingEpoch: true,
-				Txns: []protocol.Zxid{z(3, 0xffffffff)}}},
+				Txns: protocol.TxnsOf(z(3, 0xffffffff))}},
 		},
 		Faults: []sim.Fault{
 			{Kind: sim.FaultStart, At: at(ms(250)), Server: 5},
@@ -65,7 +67,7 @@ func fullFile(t testing.TB) File {
 			{Kind: sim.FaultRefuseConnect, At: at(time.Second), Heal: at(2 * time.Second), Server: 3, Peers: []protocol.ServerID{1, 2}},
 			{Kind: sim.FaultRefuseConnect, At: at(7 * time.Second), Server: 2},
 			{Kind: sim.FaultRestart, At: at(8 * time.Second), Server: 1, Disk: &protocol.Disk{AcceptedEpoch: 2, CurrentEpoch: 1, CurrentEpochTmp: -1,
-				Txns: []protocol.Zxid{z(1, 1)}, SnapshotZxid: z(1, 1), LogStart: z(1, 1)}},
+				Txns: protocol.TxnsOf(z(1, 1)), SnapshotZxid: z(1, 1), LogStart: z(1, 1)}},
 		},
 		Until:          at(90 * time.Second),
 		StopWhenStable: true,
@@ -178,7 +180,7 @@ func TestExample(t *testing.T) {
 		t.Errorf("options: %+v", s.Options)
 	}
 	if d := s.DiskOf(1); d.AcceptedEpoch != 5 || d.CurrentEpoch != 4 || d.CurrentEpochTmp != -1 ||
-		!slices.Equal(d.Txns, []protocol.Zxid{0x100000001, 0x100000002}) {
+		!slices.Equal(d.Txns, protocol.TxnsOf(0x100000001, 0x100000002)) {
 		t.Errorf("disk: %+v", d)
 	}
 	wantFaults := []sim.Fault{
@@ -467,15 +469,17 @@ func TestFieldsCovered(t *testing.T) {
 		v    any
 		want string
 	}{
-		{sim.RunSpec{}, "_ Scenario Seed Config Disks Faults Options Until StopWhenStable MaxEvents Decisions DecisionsThenSeed"},
+		{sim.RunSpec{}, "_ Scenario Seed Config Disks Faults Writes Options Until StopWhenStable MaxEvents Decisions DecisionsThenSeed"},
 		{sim.Decision{}, "Event Kind A B Value"},
 		{protocol.Config{}, "_ Servers TickTime InitLimit SyncLimit ConnectToLearnerMasterLimit LeaderConnectDelayDuringRetry " +
-			"CommitLogCount ObserverElectionDelay LeaderSelfRegisterJitter LeaderSelfRegisterDelay LeaderThreadDelay MaxTimeToWaitForEpoch Election Knobs"},
+			"CommitLogCount SnapCount SyncDelay SyncJitter ObserverElectionDelay LeaderSelfRegisterJitter LeaderSelfRegisterDelay LeaderThreadDelay MaxTimeToWaitForEpoch Election Knobs"},
 		{protocol.ElectionConfig{}, "_ Assigned Leader Delay FinalizeWait MinNotificationInterval MaxNotificationInterval Changes"},
 		{protocol.LeaderChange{}, "At Leader"},
 		{protocol.ServerConfig{}, "ID Type"},
 		{protocol.Disk{}, "_ AcceptedEpoch CurrentEpoch CurrentEpochTmp UpdatingEpoch Txns SnapshotZxid LogStart"},
 		{sim.ServerDisk{}, "ID Disk"},
+		{sim.ClientWrite{}, "At Server"},
+		{protocol.Txn{}, "Zxid Value"},
 		{sim.Fault{}, "Kind At Server Groups OneWay Heal Write Occurrence Point Port Disk Peers"},
 		{sim.Options{}, "_ OneWayDelayMin OneWayDelayJitter MessageLossProbability"},
 		{sim.Ratio{}, "Num Den"},
@@ -492,7 +496,8 @@ func TestFieldsCovered(t *testing.T) {
 	// Knobs are recorded by name through protocol.KnobNames; every bool field must be listed.
 	kt := reflect.TypeFor[protocol.Knobs]()
 	for i := range kt.NumField() {
-		if f := kt.Field(i); f.Type.Kind() == reflect.Bool && !slices.Contains(protocol.KnobNames, f.Name) {
+		// A pending knob cannot be set at all (Knobs.Set refuses it), so no run holds it.
+		if f := kt.Field(i); f.Type.Kind() == reflect.Bool && !slices.Contains(protocol.KnobNames, f.Name) && !slices.Contains(protocol.PendingKnobs, f.Name) {
 			t.Errorf("knob %s is not in protocol.KnobNames, so run files cannot record it", f.Name)
 		}
 	}
@@ -669,4 +674,30 @@ func TestDecisionsRoundTrip(t *testing.T) {
 	if _, err := Unmarshal([]byte(bad)); err == nil || !strings.Contains(err.Error(), "decisions[0].after") {
 		t.Fatalf("bad decision: %v", err)
 	}
+}
+
+// TestWritesAndTxnValuesRoundTrip checks that a run file keeps the client workload, the
+// logging thread's timing and the values of txns on disk, and refuses a bad value.
+func TestWritesAndTxnValuesRoundTrip(t *testing.T) {
+	s := sim.RunSpec{Scenario: "w", Seed: 3, Until: protocol.Time(time.Minute), Options: sim.DefaultOptions(),
+		Config: protocol.DefaultConfig([]protocol.ServerID{1, 2, 3}, nil)}
+	s.Config.SnapCount, s.Config.SyncDelay, s.Config.SyncJitter = 7, 3*time.Millisecond, time.Millisecond
+	s.Writes = []sim.ClientWrite{{At: protocol.Time(5 * time.Second), Server: 2}, {At: protocol.Time(6 * time.Second), Server: 3}}
+	d := protocol.NewDisk()
+	d.AcceptedEpoch, d.CurrentEpoch = 1, 1
+	d.Txns = []protocol.Txn{{Zxid: protocol.MakeZxid(1, 1)}, {Zxid: protocol.MakeZxid(1, 2), Value: 9}}
+	s.Disks = []sim.ServerDisk{{ID: 1, Disk: d}}
+	data, err := Marshal(File{Spec: s})
+	require.NoError(t, err)
+	require.Contains(t, string(data), `"0x100000002=9"`)
+	f, err := Unmarshal(data)
+	require.NoError(t, err)
+	require.Equal(t, s.Writes, f.Spec.Writes)
+	require.Equal(t, d.Txns, f.Spec.Disks[0].Disk.Txns)
+	require.Equal(t, 7, f.Spec.Config.SnapCount)
+	require.Equal(t, 3*time.Millisecond, f.Spec.Config.SyncDelay)
+
+	bad := strings.Replace(string(data), `"0x100000002=9"`, `"0x100000002=x"`, 1)
+	_, err = Unmarshal([]byte(bad))
+	require.ErrorContains(t, err, "invalid txn value")
 }

@@ -22,6 +22,7 @@ type fileJSON struct {
 	Network        *networkJSON   `json:"network"`
 	Disks          []diskJSON     `json:"disks"`
 	Faults         []faultJSON    `json:"faults"`
+	Writes         []writeJSON    `json:"writes,omitempty"`
 	Knobs          []string       `json:"knobs"`
 	Until          *string        `json:"until"`
 	StopWhenStable bool           `json:"stopWhenStable"`
@@ -44,6 +45,9 @@ type clusterJSON struct {
 	LeaderSelfRegisterDelay       *string       `json:"leaderSelfRegisterDelay,omitempty"`
 	LeaderThreadDelay             *string       `json:"leaderThreadDelay,omitempty"`
 	MaxTimeToWaitForEpoch         *string       `json:"maxTimeToWaitForEpoch,omitempty"`
+	SnapCount                     *int          `json:"snapCount,omitempty"`
+	SyncDelay                     *string       `json:"syncDelay,omitempty"`
+	SyncJitter                    *string       `json:"syncJitter,omitempty"`
 	Election                      *electionJSON `json:"election"`
 }
 
@@ -447,4 +451,10 @@ func (s *seedJSON) UnmarshalJSON(b []byte) error {
 	}
 	*s = seedJSON(v)
 	return nil
+}
+
+// writeJSON is one client write: its time and the server the client asks.
+type writeJSON struct {
+	At     *string `json:"at"`
+	Server *int64  `json:"server"`
 }

@@ -88,7 +88,7 @@ func (b *Builder) Knob(name string) *Builder {
 
 // Disk gives server id existing epoch files and a txn log.
 func (b *Builder) Disk(id protocol.ServerID, acceptedEpoch, currentEpoch protocol.Epoch, txns ...protocol.Zxid) *Builder {
-	d := protocol.Disk{AcceptedEpoch: acceptedEpoch, CurrentEpoch: currentEpoch, CurrentEpochTmp: -1, Txns: txns}
+	d := protocol.Disk{AcceptedEpoch: acceptedEpoch, CurrentEpoch: currentEpoch, CurrentEpochTmp: -1, Txns: protocol.TxnsOf(txns...)}
 	return b.RawDisk(id, d)
 }
 

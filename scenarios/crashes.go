@@ -22,7 +22,7 @@ func fresh3() *Builder { return AssignedCluster(3, 0).Disk(1, 0, 0).Disk(2, 0, 0
 // behindSnap: leader 3 and voter 2 hold epoch-1 txns; voter 1 (currentEpoch 0) must take a
 // SNAP whose label (epoch 1) is newer than its currentEpoch until it writes currentEpoch 2.
 func behindSnap() *Builder {
-	d := protocol.Disk{AcceptedEpoch: 1, CurrentEpoch: 1, CurrentEpochTmp: -1, Txns: []protocol.Zxid{z(1, 1), z(1, 2)}, SnapshotZxid: z(1, 2), LogStart: z(1, 2)}
+	d := protocol.Disk{AcceptedEpoch: 1, CurrentEpoch: 1, CurrentEpochTmp: -1, Txns: protocol.TxnsOf(z(1, 1), z(1, 2)), SnapshotZxid: z(1, 2), LogStart: z(1, 2)}
 	return AssignedCluster(3, 0).RawDisk(3, d).RawDisk(2, d).Disk(1, 0, 0)
 }
 

@@ -61,7 +61,7 @@ func init() {
 			Description: "leader 3 and voter 2 hold three txns of epoch 1 and their txn log was purged up to the second; fresh voter 1 cannot be DIFFed from the log and gets a SNAP",
 			Reference:   "spec §5.6 rules 5-6",
 			Build: func(seed uint64) *sim.RunSpec {
-				d := protocol.Disk{AcceptedEpoch: 1, CurrentEpoch: 1, CurrentEpochTmp: -1, Txns: []protocol.Zxid{z(1, 1), z(1, 2), z(1, 3)}, SnapshotZxid: z(1, 2), LogStart: z(1, 2)}
+				d := protocol.Disk{AcceptedEpoch: 1, CurrentEpoch: 1, CurrentEpochTmp: -1, Txns: protocol.TxnsOf(z(1, 1), z(1, 2), z(1, 3)), SnapshotZxid: z(1, 2), LogStart: z(1, 2)}
 				return AssignedCluster(3, 0).RawDisk(3, d).RawDisk(2, d).StopWhenStable().Spec("stale-learner-snap", seed)
 			},
 			Expect: func(r *checker.Report) error {

@@ -118,8 +118,8 @@ func init() {
 			Reference:   "QuorumPeer.loadDataBase (a disk it accepts); issue 8 (restart with a replaced disk)",
 			Build: func(seed uint64) *sim.RunSpec {
 				z := protocol.MakeZxid
-				d := protocol.Disk{AcceptedEpoch: 1, CurrentEpoch: 1, CurrentEpochTmp: -1, Txns: []protocol.Zxid{z(1, 1), z(1, 2)}}
-				backup := protocol.Disk{AcceptedEpoch: 1, CurrentEpoch: 1, CurrentEpochTmp: -1, Txns: []protocol.Zxid{z(1, 1)}}
+				d := protocol.Disk{AcceptedEpoch: 1, CurrentEpoch: 1, CurrentEpochTmp: -1, Txns: protocol.TxnsOf(z(1, 1), z(1, 2))}
+				backup := protocol.Disk{AcceptedEpoch: 1, CurrentEpoch: 1, CurrentEpochTmp: -1, Txns: protocol.TxnsOf(z(1, 1))}
 				return Cluster(3, 0).RawDisk(1, d).RawDisk(2, d).RawDisk(3, d).Crash(1, 2*time.Second).RestartWithDisk(1, 3*time.Second, backup).
 					StopWhenStable().Spec("restored-from-old-backup", seed)
 			},
@@ -229,7 +229,7 @@ func failedMarkerThenLeads(name, mode string) Scenario {
 			if mode == "SNAP" {
 				// 3 has no txns, and 2's txn log starts after a snapshot at 0x100000002: no DIFF.
 				b.Disk(3, 1, 1)
-				b.RawDisk(2, protocol.Disk{AcceptedEpoch: 1, CurrentEpoch: 1, CurrentEpochTmp: -1, Txns: []protocol.Zxid{z(1, 1), z(1, 2)}, SnapshotZxid: z(1, 2), LogStart: z(1, 2)})
+				b.RawDisk(2, protocol.Disk{AcceptedEpoch: 1, CurrentEpoch: 1, CurrentEpochTmp: -1, Txns: protocol.TxnsOf(z(1, 1), z(1, 2)), SnapshotZxid: z(1, 2), LogStart: z(1, 2)})
 			}
 			return b.Until(20*time.Second).Spec(name, seed)
 		},

@@ -58,7 +58,7 @@ func expectedLeader(b *Builder, voters int) protocol.ServerID {
 			if sd.ID == id {
 				epoch = sd.Disk.CurrentEpoch
 				if n := len(sd.Disk.Txns); n > 0 {
-					zxid = sd.Disk.Txns[n-1]
+					zxid = sd.Disk.Txns[n-1].Zxid
 				}
 			}
 		}
@@ -175,7 +175,7 @@ func mixedRounds(d Drawer, b *Builder, voters int) time.Duration {
 	}
 	for id := protocol.ServerID(1); int(id) <= voters; id++ {
 		cp := disk
-		cp.Txns = append([]protocol.Zxid(nil), disk.Txns...)
+		cp.Txns = append([]protocol.Txn(nil), disk.Txns...)
 		b.RawDisk(id, cp)
 	}
 	leader := protocol.ServerID(voters)

@@ -68,6 +68,7 @@ func GenerateRun(d Drawer, name string, seed uint64) *sim.RunSpec {
 		b.spec.Config.MaxTimeToWaitForEpoch = time.Duration(d.Draw("maxTimeToWaitForEpoch ms", 50, 5000)) * time.Millisecond
 	}
 	bound := checker.LivenessBound(&b.spec.Config)
+	generateWorkload(d, b, n, lastHeal+bound)
 	b.Until(lastHeal + bound + 10*time.Second).StopWhenStable()
 	return b.Spec(name, seed)
 }
@@ -238,4 +239,32 @@ func init() {
 			return nil
 		},
 	})
+}
+
+// generateWorkload gives three runs in four a client workload: up to 40 writes, asked of
+// random servers at random times up to end, some in bursts of writes 1 ms apart (which land
+// during syncs and leader changes as often as the faults make them); a quarter of the runs stay
+// without writes so start-up-only bugs stay cheap to find. Some runs snapshot often or keep a
+// short committedLog, so that snapshots and DIFFs from the txn log happen.
+func generateWorkload(d Drawer, b *Builder, n int, end time.Duration) {
+	if d.Draw("client writes", 0, 3) == 0 {
+		return
+	}
+	writes := d.Draw("writes", 1, 40)
+	at := time.Duration(0)
+	for i := 0; i < writes; i++ {
+		if i == 0 || d.Draw("burst", 0, 3) != 0 {
+			at = time.Duration(d.Draw("write at ms", 0, int(end/time.Millisecond))) * time.Millisecond
+		} else {
+			at += time.Millisecond
+		}
+		id := b.spec.Config.Servers[d.Draw("write server", 0, n-1)].ID
+		b.spec.Writes = append(b.spec.Writes, sim.ClientWrite{At: protocol.Time(at), Server: id})
+	}
+	if d.Draw("small snapCount", 0, 3) == 3 {
+		b.spec.Config.SnapCount = d.Draw("snapCount", 2, 10)
+	}
+	if d.Draw("short committedLog", 0, 3) == 3 {
+		b.spec.Config.CommitLogCount = d.Draw("commitLogCount", 1, 5)
+	}
 }

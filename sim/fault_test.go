@@ -36,11 +36,11 @@ func TestValidateNamesEveryBadInput(t *testing.T) {
 		}, "heal is missing (a pause fault needs it)"},
 		{"replaced disk not increasing", func(s *RunSpec) {
 			s.Faults = []Fault{{Kind: FaultRestart, At: sec(5), Server: 1, Disk: &protocol.Disk{AcceptedEpoch: 1, CurrentEpoch: 1, CurrentEpochTmp: -1,
-				Txns: []protocol.Zxid{z(1, 2), z(1, 1)}}}}
+				Txns: protocol.TxnsOf(z(1, 2), z(1, 1))}}}
 		}, "txn log must be strictly increasing zxids, but 0x100000001 follows 0x100000002"},
 		{"replaced disk with a counter-0 zxid", func(s *RunSpec) {
 			s.Faults = []Fault{{Kind: FaultRestart, At: sec(5), Server: 1, Disk: &protocol.Disk{AcceptedEpoch: 1, CurrentEpoch: 1, CurrentEpochTmp: -1,
-				Txns: []protocol.Zxid{z(1, 0)}}}}
+				Txns: protocol.TxnsOf(z(1, 0))}}}
 		}, "txn 0x100000000 is not a transaction zxid"},
 		{"refusal for an unknown peer", func(s *RunSpec) {
 			s.Faults = []Fault{{Kind: FaultRefuseConnect, At: sec(1), Server: 3, Peers: []protocol.ServerID{4}}}

@@ -93,20 +93,28 @@ func traceCases() []traceCase {
 			msg(k, protocol.Message{Type: protocol.OBSERVERINFO, Sid: 1, Zxid: z(3, 0), Version: protocol.ProtocolVersion}, "Msg.Sid", "Msg.Zxid", "Msg.Version", "Msg.ConfigVersion"),
 			msg(k, protocol.Message{Type: protocol.LEADERINFO, Zxid: z(3, 0), Version: protocol.ProtocolVersion}, "Msg.Zxid", "Msg.Version", "Msg.ConfigVersion"),
 			msg(k, protocol.Message{Type: protocol.ACKEPOCH, Zxid: z(2, 5), Epoch: 2}, "Msg.Zxid", "Msg.Epoch"),
-			msg(k, protocol.Message{Type: protocol.SNAPPKT, Zxid: z(2, 5), Txns: []protocol.Zxid{z(1, 1), z(2, 5)}}, "Msg.Zxid", "Msg.Txns"),
+			msg(k, protocol.Message{Type: protocol.SNAPPKT, Zxid: z(2, 5), Txns: protocol.TxnsOf(z(1, 1), z(2, 5))}, "Msg.Zxid", "Msg.Txns"),
 			msg(k, protocol.Message{Type: protocol.DIFFPKT, Zxid: z(2, 5)}, "Msg.Zxid"),
 			msg(k, protocol.Message{Type: protocol.TRUNCPKT, Zxid: z(2, 5)}, "Msg.Zxid"),
 			msg(k, protocol.Message{Type: protocol.NEWLEADER, Zxid: z(3, 0)}, "Msg.Zxid"),
 			msg(k, protocol.Message{Type: protocol.UPTODATE, Zxid: -1}, "Msg.Zxid"),
 			msg(k, protocol.Message{Type: protocol.ACK, Zxid: z(3, 0)}, "Msg.Zxid"),
 			msg(k, protocol.Message{Type: protocol.PING, Zxid: z(3, 0)}, "Msg.Zxid"),
-			msg(k, protocol.Message{Type: protocol.PROPOSAL, Zxid: z(3, 1)}, "Msg.Zxid"),
+			msg(k, protocol.Message{Type: protocol.PROPOSAL, Zxid: z(3, 1), Txn: protocol.Txn{Zxid: z(3, 1), Value: 7}}, "Msg.Zxid", "Msg.Txn.Value"),
+			msg(k, protocol.Message{Type: protocol.INFORM, Zxid: z(3, 1), Txn: protocol.Txn{Zxid: z(3, 1), Value: 7}}, "Msg.Zxid", "Msg.Txn.Value"),
+			msg(k, protocol.Message{Type: protocol.REQUEST, Txn: protocol.Txn{Value: 7}}, "Msg.Txn.Value"),
 			msg(k, protocol.Message{Type: protocol.COMMIT, Zxid: z(3, 1)}, "Msg.Zxid"),
 			msg(k, protocol.Message{Type: protocol.NOTIFICATION, Sid: 3, Vote: protocol.Vote{Leader: 3, Zxid: z(1, 2), ElectionEpoch: 4,
 				PeerEpoch: 1, State: protocol.LOOKING, Version: 2}},
 				"Msg.Vote.Leader", "Msg.Vote.Zxid", "Msg.Vote.ElectionEpoch", "Msg.Vote.PeerEpoch", "Msg.Vote.State", "Msg.Vote.Version", "Msg.ConfigVersion"),
 		)
 	}
+	client := base(TrClient)
+	client.Reply = protocol.Reply{Value: 7}
+	cases = append(cases, traceCase{"client", client, append(slices.Clone(common), "Reply.Value")})
+	reply := base(TrReply)
+	reply.Reply = protocol.Reply{Value: 7, Zxid: z(3, 1), Code: protocol.ReplyOK}
+	cases = append(cases, traceCase{"reply", reply, append(slices.Clone(common), "Reply.Value", "Reply.Zxid", "Reply.Code")})
 	timer := base(TrTimer)
 	timer.Timer = protocol.TimerID{Kind: protocol.TimerHandler, Conn: 4, Gen: 9}
 	cases = append(cases, traceCase{"timer", timer, append(slices.Clone(common), "Timer.Kind", "Timer.Conn")})
@@ -119,8 +127,8 @@ func traceCases() []traceCase {
 	for _, k := range []TraceKind{TrPersist, TrWriteFailed} {
 		for _, w := range []protocol.DiskWrite{
 			{Kind: protocol.WriteAcceptedEpoch, Epoch: 3, Prev: 2}, {Kind: protocol.WriteCurrentEpoch, Epoch: 3, Prev: 2},
-			{Kind: protocol.WriteSnapshot, Zxid: z(2, 5), Txns: []protocol.Zxid{z(1, 1), z(2, 5)}},
-			{Kind: protocol.WriteTxns, Zxid: z(2, 5), Txns: []protocol.Zxid{z(2, 4), z(2, 5)}}, {Kind: protocol.WriteTruncate, Zxid: z(2, 5)},
+			{Kind: protocol.WriteSnapshot, Zxid: z(2, 5), Txns: protocol.TxnsOf(z(1, 1), z(2, 5))},
+			{Kind: protocol.WriteTxns, Zxid: z(2, 5), Txns: protocol.TxnsOf(z(2, 4), z(2, 5))}, {Kind: protocol.WriteTruncate, Zxid: z(2, 5)},
 			{Kind: protocol.WriteUpdatingEpochMarker}, {Kind: protocol.WriteClearUpdatingEpochMarker},
 		} {
 			e := base(k)

@@ -648,6 +648,10 @@ func (w *World) persist(srv int, wr protocol.DiskWrite, moreEffects bool) bool {
 		}
 		if moreEffects {
 			w.result.Probes[protocol.ProbeCrashBetweenWrites]++
+			if wr.Kind == protocol.WriteTxns && f.Point == CrashAfter {
+				// Durable, and the ACKs the rest of the step would send are lost.
+				w.result.Probes[protocol.ProbeCrashLogToAck]++
+			}
 		}
 		w.faultCause = i + 1
 		w.crash(srv, "crash point "+f.Point.String()+" "+wr.Kind.String())
@@ -894,6 +898,9 @@ func describePartition(f *Fault) string {
 func (w *World) stable() bool {
 	if w.faultStillDue() {
 		return false
+	}
+	if n := len(w.spec.Writes); n > 0 && w.spec.Writes[n-1].At >= w.now {
+		return false // writes are generated in time order, so the last is the latest
 	}
 	leader, epoch := protocol.ServerID(-1), protocol.Epoch(-1)
 	for i := range w.servers {
