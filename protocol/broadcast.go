@@ -227,7 +227,6 @@ func (p *QuorumPeer) zkShutdown(running, fully bool, out []Effect) []Effect {
 		out = append(out, Effect{Kind: EffectReply, Reply: Reply{Value: v, Code: ReplyConnectionLoss}})
 	}
 	p.clients = p.clients[:0]
-	p.learnr.pendingTxns = p.learnr.pendingTxns[:0]
 	p.syncArmed = false
 	if !running {
 		p.syncQueue = p.syncQueue[:0]

@@ -157,15 +157,6 @@ func (e *Enc) History(txns []Txn) {
 	}
 }
 
-// Txn writes a txn as its zxid and, for a client write, " v=" and its value.
-func (e *Enc) Txn(t Txn) {
-	e.Zxid(t.Zxid)
-	if t.Value != 0 {
-		e.Lit(" v=")
-		e.Uint(t.Value)
-	}
-}
-
 func appendZxid(b []byte, z Zxid) []byte {
 	if z < 0 {
 		return strconv.AppendInt(b, int64(z), 10)

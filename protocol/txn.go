@@ -53,9 +53,6 @@ func isPrefix(prefix, s []Txn) bool {
 	return true
 }
 
-// IsPrefix reports whether prefix is a prefix of s (same zxids and values).
-func IsPrefix(prefix, s []Txn) bool { return isPrefix(prefix, s) }
-
 // indexAbove is the index of the first txn with a zxid above z (len when none).
 func indexAbove(txns []Txn, z Zxid) int {
 	lo, hi := 0, len(txns)
