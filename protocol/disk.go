@@ -134,18 +134,21 @@ func (d *Disk) Apply(w DiskWrite) {
 		d.CurrentEpoch = w.Epoch
 		d.CurrentEpochTmp = -1 // the rename consumed the temp file
 	case WriteSnapshot:
+		// A load restores the snapshot and replays the txn log above its label; log entries
+		// at or below it are skipped (FileTxnSnapLog.restore, fastForwardFromEdits).
+		above := indexAbove(d.Txns, w.Zxid)
 		switch {
-		case isPrefix(w.Txns, d.Txns):
-			// A snapshot of what this server applied: the txn log still holds everything
-			// logged after it (logged but not yet committed txns included), and a load
-			// replays it on top of the snapshot.
 		case isPrefix(d.Txns, w.Txns):
 			d.Txns = share(w.Txns)
+		case slicesEqual(w.Txns, d.Txns[:above]):
+			// A snapshot of what this server applied: the log still holds what it logged
+			// after (logged but not yet committed txns included).
 		default:
-			// A history from elsewhere (a SNAP from the leader): the txn log files hold
-			// none of it, so the log starts after the snapshot.
+			// A history from elsewhere (a SNAP from the leader): the log files hold none of
+			// it, so the log starts after the snapshot; what they hold above the label is
+			// still replayed.
 			d.LogStart = w.Zxid + 1
-			d.Txns = share(w.Txns)
+			d.Txns = appendCopy(w.Txns, d.Txns[above:]...)
 		}
 		d.SnapshotZxid = w.Zxid
 	case WriteTxns:
@@ -249,3 +252,5 @@ func loadDataBase(d Disk, buf []DiskWrite) (Disk, []DiskWrite, error) {
 	}
 	return d, writes, nil
 }
+
+func slicesEqual(a, b []Txn) bool { return len(a) == len(b) && isPrefix(a, b) }
