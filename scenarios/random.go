@@ -1,8 +1,10 @@
 package scenarios
 
 import (
+	"cmp"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"zabsim/checker"
@@ -52,7 +54,8 @@ func GenerateRun(d Drawer, name string, seed uint64) *sim.RunSpec {
 	}
 	n := voters + observers
 	generateDisks(d, b, n)
-	lastHeal := generateMotif(d, b, voters)
+	lastHeal := generateMotif(d, b, voters) // a motif may give the voters other disks
+	establishEpochs(b, voters)
 	maxFaults := 6
 	if lastHeal > 0 {
 		maxFaults = 2 // fewer random faults to bury the motif under
@@ -105,6 +108,77 @@ func generateDisks(d Drawer, b *Builder, n int) {
 		cur := lastEpoch + protocol.Epoch(d.Draw(fmt.Sprintf("server %d epochs after its log", id), 0, 2))
 		acc := cur + protocol.Epoch(d.Draw(fmt.Sprintf("server %d accepted above current", id), 0, 2))
 		b.Disk(protocol.ServerID(id), acc, cur, txns...)
+	}
+}
+
+// establishEpochs makes the drawn disks reachable. A txn or a currentEpoch of epoch e exists
+// only once e's leader had a voter quorum of ACKEPOCHs, each after writing acceptedEpoch >= e
+// (Learner.registerWithLeader), and acceptedEpoch never decreases. Without that, a new leader
+// may pick an epoch some server already holds txns of, and two different txns share a zxid, a
+// history no ZooKeeper ensemble can reach. Voters with the highest acceptedEpoch are raised
+// first (lower ids on ties); one without a disk gets the files of a server that acked e and
+// never synced. It draws nothing, so saved inputs keep drawing the runs they drew.
+func establishEpochs(b *Builder, voters int) {
+	// An observer logs only what was committed (INFORM), and a committed txn is on a voter
+	// quorum: no observer holds more of the history than the quorum-th longest voter log.
+	lens := make([]int, voters)
+	for _, sd := range b.spec.Disks {
+		if int(sd.ID) <= voters {
+			lens[sd.ID-1] = len(sd.Disk.Txns)
+		}
+	}
+	slices.Sort(lens)
+	quorumHeld := lens[voters-(voters/2+1)]
+	for i := range b.spec.Disks {
+		if sd := &b.spec.Disks[i]; int(sd.ID) > voters && len(sd.Disk.Txns) > quorumHeld {
+			sd.Disk.Txns = sd.Disk.Txns[:quorumHeld:quorumHeld]
+		}
+	}
+	var top protocol.Epoch
+	for _, sd := range b.spec.Disks {
+		top = max(top, sd.Disk.CurrentEpoch)
+		if t := sd.Disk.Txns; len(t) > 0 {
+			top = max(top, t[len(t)-1].Zxid.Epoch())
+		}
+	}
+	if top <= 0 {
+		return
+	}
+	accOf := func(id protocol.ServerID) protocol.Epoch {
+		for _, sd := range b.spec.Disks {
+			if sd.ID == id {
+				return sd.Disk.AcceptedEpoch
+			}
+		}
+		return -1
+	}
+	ids := make([]protocol.ServerID, voters)
+	have := 0
+	for i := range ids {
+		ids[i] = protocol.ServerID(i + 1)
+		if accOf(ids[i]) >= top {
+			have++
+		}
+	}
+	slices.SortStableFunc(ids, func(a, c protocol.ServerID) int { return cmp.Compare(accOf(c), accOf(a)) })
+	for _, id := range ids {
+		if have >= voters/2+1 {
+			return
+		}
+		if accOf(id) >= top {
+			continue
+		}
+		have++
+		for i := range b.spec.Disks {
+			if b.spec.Disks[i].ID == id {
+				b.spec.Disks[i].Disk.AcceptedEpoch = top
+				id = -1
+				break
+			}
+		}
+		if id >= 0 {
+			b.Disk(id, top, 0)
+		}
 	}
 }
 
