@@ -145,10 +145,11 @@ func (d *Disk) Apply(w DiskWrite) {
 			// after (logged but not yet committed txns included).
 		default:
 			// A history from elsewhere (a SNAP from the leader): the log files hold none of
-			// it, so the log starts after the snapshot; what they hold above the label is
-			// still replayed.
+			// it, so the log starts after the snapshot. What the old log held above the label
+			// is not kept: a learner's leftover txn of the leader's own epoch (one the leader
+			// proposed before a reconnect) would stand beside the leader's txn of the same zxid.
 			d.LogStart = w.Zxid + 1
-			d.Txns = appendCopy(w.Txns, d.Txns[above:]...)
+			d.Txns = share(w.Txns)
 		}
 		d.SnapshotZxid = w.Zxid
 	case WriteTxns:
