@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 )
 
@@ -140,7 +141,7 @@ func (d *Disk) Apply(w DiskWrite) {
 		switch {
 		case isPrefix(d.Txns, w.Txns):
 			d.Txns = share(w.Txns)
-		case slicesEqual(w.Txns, d.Txns[:above]):
+		case slices.Equal(w.Txns, d.Txns[:above]):
 			// A snapshot of what this server applied: the log still holds what it logged
 			// after (logged but not yet committed txns included).
 		default:
@@ -253,5 +254,3 @@ func loadDataBase(d Disk, buf []DiskWrite) (Disk, []DiskWrite, error) {
 	}
 	return d, writes, nil
 }
-
-func slicesEqual(a, b []Txn) bool { return len(a) == len(b) && isPrefix(a, b) }

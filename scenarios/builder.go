@@ -94,14 +94,22 @@ func (b *Builder) Disk(id protocol.ServerID, acceptedEpoch, currentEpoch protoco
 
 // RawDisk gives server id exactly this disk.
 func (b *Builder) RawDisk(id protocol.ServerID, d protocol.Disk) *Builder {
-	for i := range b.spec.Disks {
-		if b.spec.Disks[i].ID == id {
-			b.spec.Disks[i].Disk = d
-			return b
-		}
+	if cur := b.diskOf(id); cur != nil {
+		*cur = d
+		return b
 	}
 	b.spec.Disks = append(b.spec.Disks, sim.ServerDisk{ID: id, Disk: d})
 	return b
+}
+
+// diskOf is server id's initial disk in the spec, or nil when it has none (a fresh disk).
+func (b *Builder) diskOf(id protocol.ServerID) *protocol.Disk {
+	for i := range b.spec.Disks {
+		if b.spec.Disks[i].ID == id {
+			return &b.spec.Disks[i].Disk
+		}
+	}
+	return nil
 }
 
 func (b *Builder) fault(f sim.Fault) *Builder { b.spec.Faults = append(b.spec.Faults, f); return b }

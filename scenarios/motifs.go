@@ -168,10 +168,8 @@ func mixedRounds(d Drawer, b *Builder, voters int) time.Duration {
 	// leader's own log (ZooKeeper's behaviour, kept).
 	best := expectedLeader(b, voters)
 	disk := protocol.NewDisk()
-	for _, sd := range b.spec.Disks {
-		if sd.ID == best {
-			disk = sd.Disk
-		}
+	if d := b.diskOf(best); d != nil {
+		disk = *d
 	}
 	for id := protocol.ServerID(1); int(id) <= voters; id++ {
 		cp := disk

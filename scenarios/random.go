@@ -145,10 +145,8 @@ func establishEpochs(b *Builder, voters int) {
 		return
 	}
 	accOf := func(id protocol.ServerID) protocol.Epoch {
-		for _, sd := range b.spec.Disks {
-			if sd.ID == id {
-				return sd.Disk.AcceptedEpoch
-			}
+		if d := b.diskOf(id); d != nil {
+			return d.AcceptedEpoch
 		}
 		return -1
 	}
@@ -169,14 +167,9 @@ func establishEpochs(b *Builder, voters int) {
 			continue
 		}
 		have++
-		for i := range b.spec.Disks {
-			if b.spec.Disks[i].ID == id {
-				b.spec.Disks[i].Disk.AcceptedEpoch = top
-				id = -1
-				break
-			}
-		}
-		if id >= 0 {
+		if d := b.diskOf(id); d != nil {
+			d.AcceptedEpoch = top
+		} else {
 			b.Disk(id, top, 0)
 		}
 	}
