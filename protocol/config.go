@@ -176,6 +176,11 @@ type Knobs struct {
 	// in-memory database as it is, without replaying the txns it logged but never applied,
 	// and reports a zxid below what its log holds.
 	RetainDbWithoutFastForward bool
+	// TruncAcrossEpochs (found by zabsim, measured on 3.8.0): ZooKeeper's syncFollower sends
+	// TRUNC maxCommittedLog to a peer past the committed log even when that zxid is of another
+	// epoch or names no txn (0, e<<32). FileTxnLog.truncate keeps the first txn above it, so
+	// the learner keeps, applies and serves a txn its leader never had.
+	TruncAcrossEpochs bool
 }
 
 // KnobNames lists the knobs in a fixed order, for flags and run files.
@@ -197,7 +202,7 @@ var KnobNames = []string{
 // them (10-20 of the invariant list) are not in the checker yet, and a knob nobody can see
 // fire would be a stub. Set refuses them until they move to KnobNames.
 var PendingKnobs = []string{"DiffInsteadOfTrunc", "NewLeaderSentUnqueued", "AsyncSyncAck",
-	"CommitAfterNewLeaderNPE", "LastProcessedSetOnDiff", "RetainDbWithoutFastForward"}
+	"CommitAfterNewLeaderNPE", "LastProcessedSetOnDiff", "RetainDbWithoutFastForward", "TruncAcrossEpochs"}
 
 func (k *Knobs) field(name string) *bool {
 	switch name {
@@ -235,6 +240,8 @@ func (k *Knobs) field(name string) *bool {
 		return &k.LastProcessedSetOnDiff
 	case "RetainDbWithoutFastForward":
 		return &k.RetainDbWithoutFastForward
+	case "TruncAcrossEpochs":
+		return &k.TruncAcrossEpochs
 	}
 	return nil
 }

@@ -2,7 +2,6 @@ package protocol
 
 import (
 	"fmt"
-	"slices"
 	"strconv"
 )
 
@@ -95,6 +94,9 @@ type DiskWrite struct {
 	Prev  Epoch
 	Zxid  Zxid
 	Txns  []Txn
+	// FromLeader: the snapshot is of a history a SNAP sync brought (Learner.syncWithLeader):
+	// the txn log files hold none of it, and a load replays none of them over it.
+	FromLeader bool
 }
 
 // AppendText appends a short description of the write.
@@ -117,6 +119,7 @@ func (w *DiskWrite) Encode(e *Enc) {
 		e.Zxid(w.Zxid)
 		e.Lit(" txns=")
 		e.History(w.Txns)
+		e.Flag(w.FromLeader, " from-leader")
 	case WriteTruncate:
 		e.Byte('@')
 		e.Zxid(w.Zxid)
@@ -135,28 +138,28 @@ func (d *Disk) Apply(w DiskWrite) {
 		d.CurrentEpoch = w.Epoch
 		d.CurrentEpochTmp = -1 // the rename consumed the temp file
 	case WriteSnapshot:
-		// A load restores the snapshot and replays the txn log above its label; log entries
-		// at or below it are skipped (FileTxnSnapLog.restore, fastForwardFromEdits).
-		above := indexAbove(d.Txns, w.Zxid)
 		switch {
-		case isPrefix(d.Txns, w.Txns):
-			d.Txns = share(w.Txns)
-		case slices.Equal(w.Txns, d.Txns[:above]):
-			// A snapshot of what this server applied: the log still holds what it logged
-			// after (logged but not yet committed txns included).
-		default:
-			// A history from elsewhere (a SNAP from the leader): the log files hold none of
-			// it, so the log starts after the snapshot. What the old log held above the label
-			// is not kept: a learner's leftover txn of the leader's own epoch (one the leader
-			// proposed before a reconnect) would stand beside the leader's txn of the same zxid.
+		case w.FromLeader:
+			// The leader's history: the old log files stay but hold none of it, so the log
+			// starts after the snapshot.
 			d.LogStart = w.Zxid + 1
 			d.Txns = share(w.Txns)
+		case isPrefix(d.Txns, w.Txns):
+			d.Txns = share(w.Txns)
+		default:
+			// A snapshot of what this server applied: the txn log still holds what it logged
+			// after (logged but not yet committed txns included), and a load replays it.
 		}
 		d.SnapshotZxid = w.Zxid
 	case WriteTxns:
 		// Disks share arrays freely (a restart, a replaced disk, the peer's mirror): a new
 		// array for every append, so no holder ever sees another's txns.
-		d.Txns = appendCopy(d.Txns, w.Txns...)
+		// A txn at or below the last logged zxid is written again (FileTxnLog.append only
+		// warns "Current zxid ... is <= ..."), and a load's replay skips it, being at or
+		// below what it already processed: the history stays one txn per zxid. A learner
+		// gets such a txn when its leader forwards an outstanding proposal it logged before.
+		i := indexAbove(w.Txns, lastZxid(d.Txns))
+		d.Txns = appendCopy(d.Txns, w.Txns[i:]...)
 	case WriteTruncate:
 		n := d.truncatedLen(w.Zxid)
 		d.Txns = d.Txns[:n:n]

@@ -194,7 +194,7 @@ func TestDiskApply(t *testing.T) {
 		{"currentEpoch consumes the tmp file", protocol.DiskWrite{Kind: protocol.WriteCurrentEpoch, Epoch: 2, Prev: 1},
 			func(d *protocol.Disk) { d.CurrentEpoch = 2; d.CurrentEpochTmp = -1 }},
 		{"snapshot replaces the history", protocol.DiskWrite{Kind: protocol.WriteSnapshot, Zxid: diskZ(3, 0),
-			Txns: protocol.TxnsOf(diskZ(1, 1), diskZ(3, 1))},
+			Txns: protocol.TxnsOf(diskZ(1, 1), diskZ(3, 1)), FromLeader: true},
 			func(d *protocol.Disk) {
 				d.Txns = protocol.TxnsOf(diskZ(1, 1), diskZ(3, 1))
 				d.SnapshotZxid = diskZ(3, 0)
@@ -360,6 +360,6 @@ func TestCanTruncate(t *testing.T) {
 	assert.True(t, d.CanTruncate(diskZ(1, 2)))
 	assert.False(t, d.CanTruncate(diskZ(1, 3)), "every logged txn is below the target")
 	snap := d
-	snap.Apply(protocol.DiskWrite{Kind: protocol.WriteSnapshot, Zxid: diskZ(2, 0), Txns: protocol.TxnsOf(diskZ(1, 1), diskZ(1, 3))})
+	snap.Apply(protocol.DiskWrite{Kind: protocol.WriteSnapshot, Zxid: diskZ(2, 0), Txns: protocol.TxnsOf(diskZ(1, 1), diskZ(1, 3)), FromLeader: true})
 	assert.False(t, snap.CanTruncate(diskZ(1, 1)), "a history that came from a SNAP is in no log file")
 }

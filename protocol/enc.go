@@ -38,6 +38,22 @@ func (e *Enc) Byte(c byte) {
 	}
 }
 
+// Flag writes label when on is true; the hash digests on either way, so a flag that only
+// appears in the text when set still changes the hash.
+func (e *Enc) Flag(on bool, label string) {
+	if e.Hash {
+		v := uint64(0x2545f491)
+		if on {
+			v++
+		}
+		e.mix(v)
+		return
+	}
+	if on {
+		e.Buf = append(e.Buf, label...)
+	}
+}
+
 // Int writes a decimal integer.
 func (e *Enc) Int(v int64) {
 	if e.Hash {

@@ -335,7 +335,7 @@ func (p *QuorumPeer) receiveNewLeader(m Message, out []Effect) []Effect {
 		out = p.persist(DiskWrite{Kind: WriteUpdatingEpochMarker}, out)
 	}
 	if l.snapshotNeeded {
-		out = p.persist(DiskWrite{Kind: WriteSnapshot, Txns: share(p.db), Zxid: p.lastProcessedZxid}, out)
+		out = p.persist(DiskWrite{Kind: WriteSnapshot, Txns: share(p.db), Zxid: p.lastProcessedZxid, FromLeader: l.mode == SNAP}, out)
 	}
 	l.writeToTxnLog = true
 	switch {
@@ -415,7 +415,7 @@ func (p *QuorumPeer) receiveUptodate(now Time, out []Effect) []Effect {
 	l := &p.learnr
 	k := &p.cfg.Knobs
 	if !l.newLeaderSeen {
-		out = p.persist(DiskWrite{Kind: WriteSnapshot, Txns: share(p.db), Zxid: p.lastProcessedZxid}, out)
+		out = p.persist(DiskWrite{Kind: WriteSnapshot, Txns: share(p.db), Zxid: p.lastProcessedZxid, FromLeader: l.mode == SNAP}, out)
 		out = p.persistEpoch(WriteCurrentEpoch, l.newEpoch, out)
 	} else if k.CurrentEpochOnUptodate {
 		out = p.persistEpoch(WriteCurrentEpoch, l.newEpoch, out)

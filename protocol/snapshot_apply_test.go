@@ -14,7 +14,7 @@ func TestSnapshotFromElsewhereReplacesWhatItCovers(t *testing.T) {
 
 	d := NewDisk()
 	d.Txns = own
-	d.Apply(DiskWrite{Kind: WriteSnapshot, Zxid: MakeZxid(5, 0)})
+	d.Apply(DiskWrite{Kind: WriteSnapshot, Zxid: MakeZxid(5, 0), FromLeader: true})
 	require.Empty(t, d.Txns, "a SNAP of an empty history labelled 5<<32 covers every txn below it")
 	require.Equal(t, MakeZxid(5, 0), d.LastZxid())
 	require.Equal(t, MakeZxid(5, 0)+1, d.LogStart)
@@ -28,7 +28,7 @@ func TestSnapshotFromElsewhereReplacesWhatItCovers(t *testing.T) {
 	d = NewDisk()
 	d.Txns = own
 	other := []Txn{{Zxid: MakeZxid(1, 1)}, {Zxid: MakeZxid(2, 1), Value: 7}}
-	d.Apply(DiskWrite{Kind: WriteSnapshot, Txns: other, Zxid: MakeZxid(2, 1)})
+	d.Apply(DiskWrite{Kind: WriteSnapshot, Txns: other, Zxid: MakeZxid(2, 1), FromLeader: true})
 	require.Equal(t, other, d.Txns, "a SNAP's history replaces the learner's, its old tail included")
 	require.Equal(t, MakeZxid(2, 1)+1, d.LogStart)
 }

@@ -24,6 +24,16 @@ type SyncPlan struct {
 // to logStart (0: to its first txn). The snapshotSizeFactor limit on reading the txn log is not modelled: the log is
 // always small enough to read.
 func SyncFollower(peerLastZxid Zxid, history []Txn, lastProcessedZxid Zxid, commitLogCount int, logStart Zxid) SyncPlan {
+	return syncFollower(peerLastZxid, history, lastProcessedZxid, commitLogCount, logStart, false)
+}
+
+// SyncFollowerAsZooKeeper is SyncFollower with ZooKeeper's own TRUNC rule (the
+// TruncAcrossEpochs knob).
+func SyncFollowerAsZooKeeper(peerLastZxid Zxid, history []Txn, lastProcessedZxid Zxid, commitLogCount int, logStart Zxid) SyncPlan {
+	return syncFollower(peerLastZxid, history, lastProcessedZxid, commitLogCount, logStart, true)
+}
+
+func syncFollower(peerLastZxid Zxid, history []Txn, lastProcessedZxid Zxid, commitLogCount int, logStart Zxid, truncAcrossEpochs bool) SyncPlan {
 	committed := history
 	if len(committed) > commitLogCount {
 		committed = committed[len(committed)-commitLogCount:]
@@ -38,6 +48,14 @@ func SyncFollower(peerLastZxid Zxid, history []Txn, lastProcessedZxid Zxid, comm
 	switch {
 	case peerLastZxid == lastProcessedZxid:
 		return SyncPlan{Mode: DIFF, Zxid: peerLastZxid, Current: peerLastZxid}
+	case peerLastZxid > maxCommitted && !isPeerNewEpochZxid && (peerLastZxid.Epoch() != maxCommitted.Epoch() || maxCommitted.Counter() == 0) && !truncAcrossEpochs:
+		// ZooKeeper sends TRUNC maxCommittedLog here whatever the epochs (the TruncAcrossEpochs
+		// knob). FileTxnLog.truncate then keeps the first logged txn above that zxid, which the
+		// leader does not have: measured on 3.8.0, a learner with an uncommitted 0x100000001
+		// told TRUNC 0x0 keeps it and serves it. Across epochs, or to a zxid that names no txn
+		// (0, or a new epoch's e<<32), the model falls back to SNAP, as the walk below does
+		// ("Cannot send TRUNC to peer ... different epoch").
+		return SyncPlan{Mode: SNAP, Zxid: lastProcessedZxid, Current: lastProcessedZxid, RefusedTrunc: true}
 	case peerLastZxid > maxCommitted && !isPeerNewEpochZxid:
 		return SyncPlan{Mode: TRUNC, Zxid: maxCommitted, Current: maxCommitted}
 	case minCommitted <= peerLastZxid && peerLastZxid <= maxCommitted:

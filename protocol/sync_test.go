@@ -45,12 +45,17 @@ type syncCase struct {
 	commitLogCount int
 	logStart       protocol.Zxid
 	want           protocol.SyncPlan
+	zooKeeper      bool // ZooKeeper's own TRUNC rule (the TruncAcrossEpochs knob)
 }
 
 func (c syncCase) run(t *testing.T) {
 	t.Helper()
 	before := slices.Clone(c.history)
-	got := protocol.SyncFollower(c.peer, c.history, c.lastProcessed, c.commitLogCount, c.logStart)
+	sync := protocol.SyncFollower
+	if c.zooKeeper {
+		sync = protocol.SyncFollowerAsZooKeeper
+	}
+	got := sync(c.peer, c.history, c.lastProcessed, c.commitLogCount, c.logStart)
 	syncPlanEqual(t, c.want, got, "peer %v history %v", c.peer, c.history)
 	require.Equal(t, before, c.history, "SyncFollower must not modify the leader's history")
 }
@@ -77,9 +82,14 @@ func TestSyncFollowerRules(t *testing.T) {
 			want: protocol.SyncPlan{Mode: protocol.TRUNC, Zxid: last},
 		},
 		{
-			name: "rule 3: peer beyond max in a later epoch -> TRUNC(max), no epoch check",
+			name: "rule 3, ZooKeeper: peer beyond max in a later epoch -> TRUNC(max), no epoch check",
 			peer: syncZ(3, 1), history: h, lastProcessed: last, commitLogCount: all, logStart: h[0].Zxid,
-			want: protocol.SyncPlan{Mode: protocol.TRUNC, Zxid: last},
+			want: protocol.SyncPlan{Mode: protocol.TRUNC, Zxid: last}, zooKeeper: true,
+		},
+		{
+			name: "rule 3, default: peer beyond max in a later epoch -> SNAP (TRUNC would keep its txn)",
+			peer: syncZ(3, 1), history: h, lastProcessed: last, commitLogCount: all, logStart: h[0].Zxid,
+			want: protocol.SyncPlan{Mode: protocol.SNAP, Zxid: last},
 		},
 		{
 			name: "rule 3 excluded: new-epoch zxid beyond max -> SNAP",
@@ -138,9 +148,14 @@ func TestSyncFollowerRules(t *testing.T) {
 			want: protocol.SyncPlan{Mode: protocol.DIFF, Zxid: 0},
 		},
 		{
-			name: "empty leader history, peer ahead -> TRUNC(0)",
+			name: "empty leader history, peer ahead, ZooKeeper -> TRUNC(0)",
 			peer: syncZ(1, 3), history: nil, lastProcessed: 0, commitLogCount: all, logStart: 0,
-			want: protocol.SyncPlan{Mode: protocol.TRUNC, Zxid: 0},
+			want: protocol.SyncPlan{Mode: protocol.TRUNC, Zxid: 0}, zooKeeper: true,
+		},
+		{
+			name: "empty leader history, peer ahead, default -> SNAP (TRUNC 0 keeps the peer's first txn)",
+			peer: syncZ(1, 3), history: nil, lastProcessed: 0, commitLogCount: all, logStart: 0,
+			want: protocol.SyncPlan{Mode: protocol.SNAP, Zxid: 0},
 		},
 		{
 			name: "empty peer, non-empty leader: txn log starts after 0 -> SNAP",
@@ -429,9 +444,11 @@ func TestSyncFollowerOracle(t *testing.T) {
 			want = zPlan{Mode: protocol.DIFF, Zxid: last, Proposals: h[s.cut:]}
 		case s.kind == syncPeerLabel && s.cut > 0 && s.cut < len(h):
 			want = zPlan{Mode: protocol.DIFF, Zxid: last, Proposals: h[s.cut:]}
-		case s.kind == syncPeerDiverged && s.cut == len(h):
+		case s.kind == syncPeerDiverged && s.cut == len(h) && s.peerLast.Epoch() == last.Epoch() && last.Counter() != 0:
+			// Beyond max in max's epoch; across epochs the default sends SNAP, since
+			// ZooKeeper's TRUNC(max) there leaves the peer a txn the leader lacks.
 			want = zPlan{Mode: protocol.TRUNC, Zxid: last}
-		case s.kind == syncPeerDiverged && s.cut > 0 && s.peerLast.Epoch() == h[s.cut].Epoch():
+		case s.kind == syncPeerDiverged && s.cut > 0 && s.cut < len(h) && s.peerLast.Epoch() == h[s.cut].Epoch():
 			want = zPlan{Mode: protocol.TRUNC, Zxid: h[s.cut-1], Proposals: h[s.cut:]}
 		}
 		zPlanEqual(t, want, plan, "peer %v (last %v, cut %d, kind %d), leader %v", s.peerTxns, s.peerLast, s.cut, s.kind, h)

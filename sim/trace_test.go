@@ -138,7 +138,7 @@ func traceCases() []traceCase {
 			case protocol.WriteAcceptedEpoch, protocol.WriteCurrentEpoch:
 				f = append(f, "Write.Epoch")
 			case protocol.WriteSnapshot:
-				f = append(f, "Write.Zxid", "Write.Txns")
+				f = append(f, "Write.Zxid", "Write.Txns", "Write.FromLeader")
 			case protocol.WriteTxns:
 				f = append(f, "Write.Txns")
 			case protocol.WriteTruncate:

@@ -921,7 +921,25 @@ func (w *World) stable() bool {
 		return false
 	}
 	li := w.Index(leader)
-	return li >= 0 && w.servers[li].up
+	if li < 0 || !w.servers[li].up {
+		return false
+	}
+	if len(w.spec.Writes) == 0 {
+		return true
+	}
+	// With writes, stable also means quiet: nothing outstanding at the leader and every server
+	// applied what it applied, so a run ends with each acknowledged write everywhere.
+	lp := w.servers[li].peer
+	if _, ok := lp.Outstanding(0); ok {
+		return false
+	}
+	last := lp.View().LastZxid
+	for i := range w.servers {
+		if w.servers[i].up && w.servers[i].peer.View().LastZxid != last {
+			return false
+		}
+	}
+	return true
 }
 
 // faultStillDue: some fault has not been applied yet (due later, or at this very time), or a
