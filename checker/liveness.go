@@ -56,6 +56,7 @@ func (l Liveness) MarshalJSON() ([]byte, error) {
 func (c *Checker) Finish(w *sim.World, end protocol.Time, truncated bool) Liveness {
 	x := &c.env
 	x.view = view{w}
+	judgeWrites(x, end)
 	if truncated {
 		return Liveness{Why: "the run hit its event budget"}
 	}

@@ -27,6 +27,8 @@ type tracker struct {
 	livenessMet bool
 	livenessAt  protocol.Time
 	dirty       bool // a role, crash or partition changed since the last AfterStep
+
+	hist historyGhost // client transactions: C and what invariants 10-20 compare against
 }
 
 // attempt is the ghost of one leadership attempt (one Leader.lead() call).
@@ -122,7 +124,9 @@ func (t *tracker) reset(spec *sim.RunSpec) {
 		a := &attempts[i]
 		*a = attempt{infoAcc: a.infoAcc[:0], ackEpoch: a.ackEpoch[:0], newLeaderAcks: a.newLeaderAcks[:0]}
 	}
-	*t = tracker{attempts: attempts[:n], learners: resize(t.learners, n), conns: t.conns[:0],
+	hist := t.hist
+	hist.reset(n)
+	*t = tracker{hist: hist, attempts: attempts[:n], learners: resize(t.learners, n), conns: t.conns[:0],
 		leaderOf: t.leaderOf[:0], elections: resizeElections(t.elections, n), pausedAt: resize(t.pausedAt, n),
 		healAt: spec.LastHeal(), heals: spec.FaultsHeal(), livenessAt: -1}
 	for i := range t.learners {
@@ -177,6 +181,7 @@ func (t *tracker) event(x *env, e *sim.TraceEvent) {
 	if !x.cfg.Election.Assigned {
 		t.electionEvent(x, e)
 	}
+	t.historyEvent(x, e)
 	switch e.Kind {
 	case sim.TrState:
 		t.onState(x, e)

@@ -109,3 +109,36 @@ func (r *record) fail(inv string, at protocol.Time, detail string, servers ...pr
 	ids = slices.Compact(ids)
 	r.violations = append(r.violations, Violation{Invariant: inv, At: at, Servers: ids, Detail: detail, TraceIndex: r.traced - 1})
 }
+
+// Database is server i's applied history (nil while it is down); read only.
+func (v view) Database(i int) []protocol.Txn {
+	if !v.w.Up(i) {
+		return nil
+	}
+	return v.w.Peer(i).Database()
+}
+
+// LeaderTxn finds zxid z in leader i's history: applied or outstanding (ok false when i is
+// down, does not lead, or has no such txn).
+func (v view) LeaderTxn(i int, z protocol.Zxid) (protocol.Txn, bool) {
+	if !v.w.Up(i) {
+		return protocol.Txn{}, false
+	}
+	return v.w.Peer(i).LeaderTxn(z)
+}
+
+// Outstanding is leader i's k-th outstanding proposal.
+func (v view) Outstanding(i, k int) (protocol.Txn, bool) {
+	if !v.w.Up(i) {
+		return protocol.Txn{}, false
+	}
+	return v.w.Peer(i).Outstanding(k)
+}
+
+// NextToCommit is the zxid learner i's next COMMIT should name (see protocol).
+func (v view) NextToCommit(i int) (protocol.Zxid, bool) {
+	if !v.w.Up(i) {
+		return 0, false
+	}
+	return v.w.Peer(i).NextToCommit()
+}
