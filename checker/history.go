@@ -180,10 +180,3 @@ func (h *historyGhost) forgetLost(x *env) {
 		}
 	}
 }
-
-func lastOf(txns []protocol.Txn) protocol.Zxid {
-	if len(txns) == 0 {
-		return 0
-	}
-	return txns[len(txns)-1].Zxid
-}

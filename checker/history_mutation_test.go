@@ -132,3 +132,84 @@ func TestLeaderCompletenessFires(t *testing.T) {
 	spec.Until = protocol.Time(8 * time.Second)
 	expectOnly(t, runMutated(t, spec, dropFollowerLogs()), checker.LeaderCompleteness)
 }
+
+// A learner's ACKEPOCH claims less than its database holds (0 instead of 1:1).
+func TestReportedZxidIsTrueFires(t *testing.T) {
+	m := &sim.Mutator{Effects: func(id protocol.ServerID, effects []protocol.Effect) []protocol.Effect {
+		for i := range effects {
+			if e := &effects[i]; id == 1 && e.Kind == protocol.EffectSend && e.Msg.Type == protocol.ACKEPOCH {
+				e.Msg.Zxid = 0
+			}
+		}
+		return effects
+	}}
+	expectOnly(t, runMutated(t, behind(), m), checker.ReportedZxidIsTrue)
+}
+
+// tamperLogged makes server id's txn-log writes put value 77 on disk for zxid z (a disk that
+// corrupts what it stores); its memory keeps the true txn.
+func tamperLogged(id protocol.ServerID, z protocol.Zxid) *sim.Mutator {
+	return &sim.Mutator{Effects: func(sid protocol.ServerID, effects []protocol.Effect) []protocol.Effect {
+		for i := range effects {
+			e := &effects[i]
+			if sid != id || e.Kind != protocol.EffectPersist || e.Write.Kind != protocol.WriteTxns {
+				continue
+			}
+			txns := append([]protocol.Txn(nil), e.Write.Txns...) // the effect shares the peer's slice
+			for k := range txns {
+				if txns[k].Zxid == z {
+					txns[k].Value = 77
+				}
+			}
+			e.Write.Txns = txns
+		}
+		return effects
+	}}
+}
+
+// The learner's NEWLEADER step logs 1:2 with another value: it acks NEWLEADER with a durable
+// history that is not a prefix of its leader's.
+func TestSyncChoiceSoundFires(t *testing.T) {
+	expectOnly(t, runMutated(t, behind(), tamperLogged(1, protocol.MakeZxid(1, 2))), checker.SyncChoiceSound)
+}
+
+// The leader's first snapshot is labelled 1:2 though it holds 1:3.
+func TestSnapshotLabelExactFires(t *testing.T) {
+	m := &sim.Mutator{Effects: func(id protocol.ServerID, effects []protocol.Effect) []protocol.Effect {
+		for i := range effects {
+			if e := &effects[i]; id == 3 && e.Kind == protocol.EffectPersist && e.Write.Kind == protocol.WriteSnapshot {
+				e.Write.Zxid = protocol.MakeZxid(1, 2)
+			}
+		}
+		return effects
+	}}
+	expectOnly(t, runMutated(t, behind(), m), checker.SnapshotLabelExact)
+}
+
+// The leader's INFORM to observer 4 carries the first write's value for the second: the observer
+// delivers a txn that is not the committed one (HistoryConsistency judges only followers).
+func TestZabOrderFires(t *testing.T) {
+	spec := writesAt(scenarios.AssignedCluster(3, 1).Until(5*time.Second).Spec("writes-observer", 1), 3,
+		time.Second, 1100*time.Millisecond, 1200*time.Millisecond)
+	m := &sim.Mutator{Effects: func(id protocol.ServerID, effects []protocol.Effect) []protocol.Effect {
+		for i := range effects {
+			e := &effects[i]
+			if id == 3 && e.Kind == protocol.EffectSend && e.Msg.Type == protocol.INFORM && e.Msg.Zxid.Counter() == 2 {
+				e.Msg.Txn.Value = 1 // the first write's value: a real write, at the wrong zxid
+			}
+		}
+		return effects
+	}}
+	rep := runMutated(t, spec, m)
+	expectOnly(t, rep, checker.ZabOrder)
+	if rep.HasViolation(checker.HistoryConsistency) {
+		t.Fatalf("an observer's delivery is ZabOrder's alone, got %v", rep.ViolationNames())
+	}
+}
+
+// A follower's disk stores the third write with another value while its memory has the
+// leader's: in BROADCAST it logs a txn its leader does not have.
+func TestHistoryConsistencyFires(t *testing.T) {
+	rep := runMutated(t, withWrites(), tamperLogged(1, protocol.MakeZxid(1, 3)))
+	expectOnly(t, rep, checker.HistoryConsistency)
+}

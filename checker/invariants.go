@@ -52,7 +52,7 @@ type resetter interface {
 type stateless struct{}
 
 // table lists every invariant in the numbering of docs/invariants.md; 10-20 are about client
-// transactions (13, 14, 16, 19 and 20 are not judged yet: see the README's "Not there yet").
+// transactions.
 var table = [...]invariant{
 	{name: EpochFileOrder, num: 1, on: on(sim.TrPersist), judge: func() judge { return epochFileOrder{} }},
 	{name: EpochMonotone, num: 2, on: on(sim.TrPersist), judge: func() judge { return epochMonotone{} }},
@@ -66,9 +66,14 @@ var table = [...]invariant{
 	{name: FirstAckIsNewLeaderAck, num: 10, on: on(sim.TrSend), judge: func() judge { return firstAckIsNewLeaderAck{} }},
 	{name: CommitInSyncWellFormed, num: 11, on: on(sim.TrRecv), judge: func() judge { return commitInSyncWellFormed{} }},
 	{name: UptodateFresh, num: 12, on: on(sim.TrRecv), judge: func() judge { return uptodateFresh{} }},
+	{name: ReportedZxidIsTrue, num: 13, on: on(sim.TrSend, sim.TrNote), judge: func() judge { return reportedZxidIsTrue{} }},
+	{name: SyncChoiceSound, num: 14, on: on(sim.TrNote, sim.TrSend), judge: func() judge { return syncChoiceSound{} }},
 	{name: ContiguousDiff, num: 15, on: on(sim.TrRecv), judge: func() judge { return contiguousDiff{} }},
+	{name: SnapshotLabelExact, num: 16, on: on(sim.TrPersist), judge: func() judge { return snapshotLabelExact{} }},
 	{name: CommittedDurability, num: 17, on: on(sim.TrPersist), judge: func() judge { return committedDurability{} }},
 	{name: LeaderCompleteness, num: 18, on: on(sim.TrNote), judge: func() judge { return leaderCompleteness{} }},
+	{name: ZabOrder, num: 19, on: on(sim.TrNote), judge: func() judge { return zabOrder{} }},
+	{name: HistoryConsistency, num: 20, on: on(sim.TrPersist, sim.TrNote), judge: func() judge { return historyConsistency{} }},
 	{name: MessageLegal, num: 21, on: on(sim.TrSend, sim.TrRecv), first: true, judge: func() judge { return new(messageLegal) }},
 	{name: VoteMonotone, num: 22, on: on(sim.TrNote), judge: func() judge { return voteMonotone{} }},
 	{name: SelfElectionRoundCheck, num: 23, on: on(sim.TrNote), judge: func() judge { return selfElectionRoundCheck{} }},

@@ -70,6 +70,8 @@ type ServerReport struct {
 	AcceptedEpoch protocol.Epoch     `json:"acceptedEpoch"`
 	CurrentEpoch  protocol.Epoch     `json:"currentEpoch"`
 	LastZxid      protocol.Zxid      `json:"lastZxid"`
+	// History is the server's durable txns at the end (snapshot and log), in zxid order.
+	History []protocol.Txn `json:"history"`
 }
 
 // SyncRecord is one DIFF/TRUNC/SNAP choice a leader made.
@@ -199,7 +201,7 @@ func (c *Checker) build(w *sim.World, res sim.Result, liveness Liveness) *Report
 		v, up := x.View(i)
 		d := x.Disk(i)
 		s := ServerReport{ID: v.ID, Role: v.State.String(), AcceptedEpoch: d.AcceptedEpoch,
-			CurrentEpoch: d.CurrentEpoch, LastZxid: d.LastZxid()}
+			CurrentEpoch: d.CurrentEpoch, LastZxid: d.LastZxid(), History: nonNil(slices.Clone(d.Txns))}
 		if !up {
 			s.Role = "DOWN"
 			if x.Refused(i) != "" {

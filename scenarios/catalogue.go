@@ -177,6 +177,15 @@ func lastZxid(r *checker.Report, id protocol.ServerID, want protocol.Zxid) error
 	return nil
 }
 
+// holds expects server id's durable history to hold a txn of zxid z at the end.
+func holds(r *checker.Report, id protocol.ServerID, z protocol.Zxid) error {
+	s, _ := r.Server(id)
+	if protocol.IndexOfTxn(s.History, z) < 0 {
+		return fmt.Errorf("server %d ends without %s on disk (history %v)", id, z, s.History)
+	}
+	return nil
+}
+
 // synced expects the first sync of learner to use mode, from leader in epoch.
 func synced(r *checker.Report, leader, learner protocol.ServerID, epoch protocol.Epoch, mode string) error {
 	for _, s := range r.Syncs {

@@ -102,6 +102,32 @@ func init() {
 			},
 		},
 		Scenario{
+			Name: "truncate-write-fails", Family: "crash",
+			Description: "voter 1 holds 0x100000002, which leader 3 lacks: its TRUNC 0x100000001 fails (IOException). ZKDatabase.truncateLog had cleared the database first, so the next vote reloads it from the untouched log and reports 0x100000002; the second attempt truncates",
+			Reference:   "ZKDatabase.truncateLog, QuorumPeer.getLastLoggedZxid",
+			Build: func(seed uint64) *sim.RunSpec {
+				return AssignedCluster(3, 0).Disk(1, 1, 1, z(1, 1), z(1, 2)).Disk(2, 1, 1, z(1, 1)).Disk(3, 1, 1, z(1, 1)).
+					DiskFault(1, 0, protocol.WriteTruncate, 1).StopWhenStable().Spec("truncate-write-fails", seed)
+			},
+			Expect: func(r *checker.Report) error {
+				return all(violations(r), live(r), probe(r, protocol.ProbeWriteFailed), synced(r, 3, 1, 2, "TRUNC"),
+					roleEnd(r, 1, "FOLLOWING", 0, "IOException writing truncate", 0, time.Second), lastZxid(r, 1, z(1, 1)))
+			},
+		},
+		Scenario{
+			Name: "newleader-txnlog-fails", Family: "crash",
+			Description: "voter 1 lacks 0x100000002 and is DIFFed it; at NEWLEADER its append of the committed txn fails. The model takes the txn back out of memory, so voter 1 reports 0x100000001 again and the next DIFF resends it (ZooKeeper applies it before the fsync and keeps it: see README, Modelling choices)",
+			Reference:   "Learner.syncWithLeader (NEWLEADER), ZOOKEEPER-3911, 4646",
+			Build: func(seed uint64) *sim.RunSpec {
+				return AssignedCluster(3, 0).Disk(1, 1, 1, z(1, 1)).Disk(2, 1, 1, z(1, 1), z(1, 2)).Disk(3, 1, 1, z(1, 1), z(1, 2)).
+					DiskFault(1, 0, protocol.WriteTxns, 1).StopWhenStable().Spec("newleader-txnlog-fails", seed)
+			},
+			Expect: func(r *checker.Report) error {
+				return all(violations(r), live(r), probe(r, protocol.ProbeWriteFailed), synced(r, 3, 1, 2, "DIFF"),
+					roleEnd(r, 1, "FOLLOWING", 0, "IOException writing txnlog", 0, time.Second), holds(r, 1, z(1, 2)))
+			},
+		},
+		Scenario{
 			Name: "acceptedEpoch-write-fails-2307", Family: "crash", Knobs: []string{"EpochMemoryBeforeFile"},
 			Description: "as acceptedEpoch-write-fails with ZOOKEEPER-2307 restored: memory keeps acceptedEpoch 1 that the file never got, the learner answers -1, writes currentEpoch 1 over acceptedEpoch 0, and cannot restart",
 			Reference:   "ZOOKEEPER-2307, shared/spec/bug-knobs.md",
