@@ -196,13 +196,14 @@ var KnobNames = []string{
 	"NoQuitOnDisloyalVoter",
 	"AckNewLeaderBeforeTxnsDurable",
 	"CurrentEpochBeforeTxnsDurable",
+	"TruncAcrossEpochs",
 }
 
 // PendingKnobs are modelled in the protocol but not yet offered: the invariants that find
 // them (10-20 of the invariant list) are not in the checker yet, and a knob nobody can see
 // fire would be a stub. Set refuses them until they move to KnobNames.
 var PendingKnobs = []string{"DiffInsteadOfTrunc", "NewLeaderSentUnqueued", "AsyncSyncAck",
-	"CommitAfterNewLeaderNPE", "LastProcessedSetOnDiff", "RetainDbWithoutFastForward", "TruncAcrossEpochs"}
+	"CommitAfterNewLeaderNPE", "LastProcessedSetOnDiff", "RetainDbWithoutFastForward"}
 
 func (k *Knobs) field(name string) *bool {
 	switch name {

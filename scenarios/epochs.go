@@ -31,6 +31,31 @@ func init() {
 			},
 		},
 		Scenario{
+			Name: "old-leader-uncommitted-txn-snap", Family: "epochs",
+			Description: "leader 3 of epoch 1 logged 0x100000001 alone and died, and voters 1 and 2 formed epoch 2 without it; now voter 2 leads epoch 3, and 3 joins while 2 activates (lastProcessedZxid 0; voter 1 starts 100 ms late). Its last zxid is past the leader's committed log and of another epoch, so it gets a SNAP of the leader's empty history and loses the uncommitted txn. ZooKeeper sends TRUNC 0x0 here (phantom-txn-after-trunc)",
+			Reference:   "LearnerHandler.syncFollower; measured on ZooKeeper 3.8.0 (docs/knobs.md, TruncAcrossEpochs)",
+			Build: func(seed uint64) *sim.RunSpec {
+				return phantomTrunc().StopWhenStable().Spec("old-leader-uncommitted-txn-snap", seed)
+			},
+			Expect: func(r *checker.Report) error {
+				return all(violations(r), established(r, 2, 3, 200*time.Millisecond, 300*time.Millisecond),
+					syncedByArrival(r, 2, 1, 3), synced(r, 2, 3, 3, "SNAP"), probe(r, protocol.ProbeSnapFromRefusedTrunc),
+					lastZxid(r, 3, 0), allEpochs(r, 3, 1, 2, 3))
+			},
+		},
+		Scenario{
+			Name: "phantom-txn-after-trunc", Family: "epochs", Knobs: []string{"TruncAcrossEpochs"},
+			Description: "as old-leader-uncommitted-txn-snap with ZooKeeper's own rule: leader 2 sends TRUNC 0x0, FileTxnLog.truncate keeps 0x100000001 (the first txn above the target), and server 3 writes it into the NEWLEADER snapshot labelled 0x0 and serves it: a txn no leader of epoch 2 has",
+			Reference:   "LearnerHandler.syncFollower, FileTxnLog.truncate; reproduced on ZooKeeper 3.8.0 (docs/knobs.md, TruncAcrossEpochs)",
+			Build: func(seed uint64) *sim.RunSpec {
+				return phantomTrunc().Knob("TruncAcrossEpochs").StopWhenStable().Spec("phantom-txn-after-trunc", seed)
+			},
+			Expect: func(r *checker.Report) error {
+				return all(violationsInclude(r, checker.SyncChoiceSound, checker.SnapshotLabelExact), synced(r, 2, 3, 3, "TRUNC"),
+					lastZxid(r, 3, z(1, 1)), holds(r, 3, z(1, 1)))
+			},
+		},
+		Scenario{
 			Name: "learner-accepted-epoch-higher", Family: "epochs",
 			Description: "voter 1 (acceptedEpoch 7) starts 1 s late, after leader 3 and voter 2 settled on epoch 1: LEADERINFO(1) is below its acceptedEpoch, so it logs \"Leaders epoch, 1 is less than accepted epoch, 7\" and goes back to LOOKING, again and again; its epochs never change",
 			Reference:   "spec §6.3 step 4, Zab1_0Test.testFollowerConversation",
@@ -83,4 +108,13 @@ func init() {
 			},
 		},
 	)
+}
+
+// phantomTrunc is the run measured on ZooKeeper 3.8.0: leader 3 of epoch 1 logged 0x100000001
+// while its followers were down and died; voters 1 and 2 formed epoch 2 without it (empty
+// histories). Now leader 2 is assigned and voter 1 starts 100 ms late, so 2 needs 3 for its
+// quorum: 3's ACKEPOCH (currentEpoch 1) is not ahead of the leader's 2, and 3 syncs while 2
+// activates with an empty history (lastProcessedZxid 0).
+func phantomTrunc() *Builder {
+	return AssignedCluster(3, 0).Leader(2).StartAt(1, 100*time.Millisecond).Disk(1, 2, 2).Disk(2, 2, 2).Disk(3, 1, 1, z(1, 1))
 }
