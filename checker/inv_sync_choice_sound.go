@@ -10,9 +10,10 @@ import (
 // SyncChoiceSound (14): the leader's DIFF / TRUNC / SNAP choice for a learner whose last zxid is
 // p fits the two histories: a non-empty DIFF only from a p in the leader's history; a TRUNC
 // only to a zxid of the leader's history below p and of p's epoch, for a p the leader does not
-// have and that is not a new epoch's zxid, and only to a zxid the learner's log holds (else
-// FileTxnLog.truncate keeps a txn above it, which the leader never had). And when the follower
-// acks NEWLEADER, its durable history is a prefix of the leader's (applied, then outstanding).
+// have and that is not a new epoch's zxid, and only to 0 or a zxid the learner's history holds
+// (else the learner claims a txn it lacks). And when the follower acks NEWLEADER, its durable
+// history is a prefix of the leader's (applied, then outstanding): this is where a truncation
+// that kept a txn above its target shows (FileTxnLog.truncate, the TruncToZxidNotHeld knob).
 // Sources: ZOOKEEPER-1154, 1413, 2418, 4925.
 const SyncChoiceSound = "SyncChoiceSound"
 
@@ -35,10 +36,8 @@ func (syncChoiceSound) event(x *env, e *sim.TraceEvent) { // TrNote at the leade
 				x.fail(SyncChoiceSound, e.At, fmt.Sprintf("leader %d sent DIFF to server %d, whose last zxid %s is not in its history (last %s)", e.Server, n.Peer, p, v.LastZxid), e.Server, n.Peer)
 			}
 		case protocol.TRUNC:
-			if !inHistory(db, n.Zxid) || n.Zxid >= p || p.Counter() == 0 || protocol.IndexOfTxn(db, p) >= 0 || n.Zxid.Epoch() != p.Epoch() {
-				x.fail(SyncChoiceSound, e.At, fmt.Sprintf("leader %d sent TRUNC %s to server %d, whose last zxid is %s", e.Server, n.Zxid, n.Peer, p), e.Server, n.Peer)
-			} else if kept, ok := keptAbove(x.Disk(x.Index(n.Peer)), n.Zxid); ok {
-				x.fail(SyncChoiceSound, e.At, fmt.Sprintf("leader %d sent TRUNC %s to server %d, whose log does not hold it: the truncation keeps %s", e.Server, n.Zxid, n.Peer, kept), e.Server, n.Peer)
+			if why := truncUnsound(db, x.Disk(x.Index(n.Peer)), n.Zxid, p); why != "" {
+				x.fail(SyncChoiceSound, e.At, fmt.Sprintf("leader %d sent TRUNC %s to server %d, whose last zxid is %s: %s", e.Server, n.Zxid, n.Peer, p, why), e.Server, n.Peer)
 			}
 		}
 	case e.Kind == sim.TrSend && e.Msg.Type == protocol.ACK && e.Msg.Zxid.Counter() == 0:
@@ -69,13 +68,22 @@ func (syncChoiceSound) event(x *env, e *sim.TraceEvent) { // TrNote at the leade
 	}
 }
 
-// keptAbove is the txn above z that FileTxnLog.truncate(z) would keep on d: the log is cut
-// after the first logged txn at or above z, so when z itself is not logged that txn stays.
-func keptAbove(d protocol.Disk, z protocol.Zxid) (protocol.Zxid, bool) {
-	for _, t := range d.Txns {
-		if t.Zxid >= z && t.Zxid >= d.LogStart {
-			return t.Zxid, t.Zxid != z
-		}
+// truncUnsound says what is wrong with a TRUNC to z for a learner whose last zxid is p, given
+// the leader's history db and the learner's disk d ("" when nothing is).
+func truncUnsound(db []protocol.Txn, d protocol.Disk, z, p protocol.Zxid) string {
+	switch {
+	case !inHistory(db, z):
+		return "the leader's history does not hold the target"
+	case z >= p:
+		return "the target is not below it"
+	case p.Counter() == 0:
+		return "it is a new epoch's zxid, which names no txn"
+	case protocol.IndexOfTxn(db, p) >= 0:
+		return "the leader holds it"
+	case z.Epoch() != p.Epoch():
+		return "the target is of another epoch"
+	case z != 0 && protocol.IndexOfTxn(d.Txns, z) < 0:
+		return "the learner's history does not hold the target"
 	}
-	return 0, false
+	return ""
 }

@@ -72,7 +72,7 @@ var knobFindings = map[string]string{
 	"NoQuitOnDisloyalVoter":           checker.FalseLeaderAbdicates,
 	"AckNewLeaderBeforeTxnsDurable":   checker.AckImpliesDurable,
 	"CurrentEpochBeforeTxnsDurable":   checker.AckImpliesDurable,
-	"TruncAcrossEpochs":               checker.SyncChoiceSound,
+	"TruncToZxidNotHeld":              checker.SyncChoiceSound,
 }
 
 // TestKnobSweepsFindTheirBugs turns each bug knob on across the whole catalogue: the sweep must

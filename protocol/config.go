@@ -176,11 +176,13 @@ type Knobs struct {
 	// in-memory database as it is, without replaying the txns it logged but never applied,
 	// and reports a zxid below what its log holds.
 	RetainDbWithoutFastForward bool
-	// TruncAcrossEpochs (found by zabsim, measured on 3.8.0): ZooKeeper's syncFollower sends
-	// TRUNC maxCommittedLog to a peer past the committed log even when that zxid is of another
-	// epoch or names no txn (0, e<<32). FileTxnLog.truncate keeps the first txn above it, so
-	// the learner keeps, applies and serves a txn its leader never had.
-	TruncAcrossEpochs bool
+	// TruncToZxidNotHeld (found by zabsim, reproduced on 3.8.0; master has the same code):
+	// ZooKeeper's TRUNC as it is. syncFollower sends TRUNC maxCommittedLog to a peer past the
+	// committed log even when that zxid is of another epoch or names no txn (0, e<<32), and
+	// FileTxnLog.truncate cuts the learner's log after the first txn at or above the target,
+	// so a learner whose log lacks the target (another epoch's history, or a SNAP-synced log
+	// that starts above it) keeps, applies and serves a txn its leader never had.
+	TruncToZxidNotHeld bool
 }
 
 // KnobNames lists the knobs in a fixed order, for flags and run files.
@@ -196,7 +198,7 @@ var KnobNames = []string{
 	"NoQuitOnDisloyalVoter",
 	"AckNewLeaderBeforeTxnsDurable",
 	"CurrentEpochBeforeTxnsDurable",
-	"TruncAcrossEpochs",
+	"TruncToZxidNotHeld",
 }
 
 // PendingKnobs are modelled in the protocol but not yet offered: the invariants that find
@@ -241,8 +243,8 @@ func (k *Knobs) field(name string) *bool {
 		return &k.LastProcessedSetOnDiff
 	case "RetainDbWithoutFastForward":
 		return &k.RetainDbWithoutFastForward
-	case "TruncAcrossEpochs":
-		return &k.TruncAcrossEpochs
+	case "TruncToZxidNotHeld":
+		return &k.TruncToZxidNotHeld
 	}
 	return nil
 }

@@ -97,6 +97,10 @@ type DiskWrite struct {
 	// FromLeader: the snapshot is of a history a SNAP sync brought (Learner.syncWithLeader):
 	// the txn log files hold none of it, and a load replays none of them over it.
 	FromLeader bool
+	// KeepAbove: the truncation is FileTxnLog.truncate's, which cuts the log after the first
+	// logged txn at or above Zxid, so one txn above it survives when Zxid is not logged (the
+	// TruncToZxidNotHeld knob). Without it the cut is exact: nothing above Zxid stays.
+	KeepAbove bool
 }
 
 // AppendText appends a short description of the write.
@@ -123,6 +127,7 @@ func (w *DiskWrite) Encode(e *Enc) {
 	case WriteTruncate:
 		e.Byte('@')
 		e.Zxid(w.Zxid)
+		e.Flag(w.KeepAbove, " keeps-first-above")
 	case WriteTxns:
 		e.Byte('+')
 		e.History(w.Txns)
@@ -161,7 +166,7 @@ func (d *Disk) Apply(w DiskWrite) {
 		i := indexAbove(w.Txns, lastZxid(d.Txns))
 		d.Txns = appendCopy(d.Txns, w.Txns[i:]...)
 	case WriteTruncate:
-		n := d.truncatedLen(w.Zxid)
+		n := d.truncatedLen(w.Zxid, w.KeepAbove)
 		d.Txns = d.Txns[:n:n]
 		d.SnapshotZxid = min(d.SnapshotZxid, lastZxid(d.Txns))
 	case WriteUpdatingEpochMarker:
@@ -195,12 +200,26 @@ func (d *Disk) CanTruncate(z Zxid) bool {
 // inLog: the txn is in the txn log files, not only in the snapshot.
 func (d *Disk) inLog(z Zxid) bool { return z >= d.LogStart }
 
-// truncatedLen is how many txns FileTxnLog.truncate(z) keeps: everything up to and including
-// the first logged txn at or above z (the file is cut after the txn its iterator stops at), so
-// when z itself is not in the log one txn above it survives (FileTxnLog.java:481-501).
-func (d *Disk) truncatedLen(z Zxid) int {
-	for i, t := range d.Txns {
+// firstLoggedFrom is the first txn in the log files at or above z.
+func (d *Disk) firstLoggedFrom(z Zxid) (Zxid, bool) {
+	for _, t := range d.Txns {
 		if t.Zxid >= z && d.inLog(t.Zxid) {
+			return t.Zxid, true
+		}
+	}
+	return 0, false
+}
+
+// truncatedLen is how many txns a truncation to z keeps. FileTxnLog.truncate (keepAbove) keeps
+// everything up to and including the first logged txn at or above z: the file is cut after
+// the txn its iterator stops at, so when z itself is not in the log one txn above it survives
+// (FileTxnLog.java:481-501, FileTxnIterator.init). The exact cut keeps only txns up to z.
+func (d *Disk) truncatedLen(z Zxid, keepAbove bool) int {
+	for i, t := range d.Txns {
+		switch {
+		case !keepAbove && t.Zxid > z:
+			return i
+		case keepAbove && t.Zxid >= z && d.inLog(t.Zxid):
 			return i + 1
 		}
 	}

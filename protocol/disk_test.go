@@ -214,10 +214,17 @@ func TestDiskApply(t *testing.T) {
 			}},
 		{"truncate above the snapshot", protocol.DiskWrite{Kind: protocol.WriteTruncate, Zxid: diskZ(1, 3)},
 			func(d *protocol.Disk) { d.Txns = protocol.TxnsOf(diskZ(1, 1), diskZ(1, 2), diskZ(1, 3)) }},
-		// FileTxnLog.truncate cuts the file after the first txn at or above the target, so a
-		// target below every logged txn keeps the first one.
-		{"truncate below the first txn keeps it", protocol.DiskWrite{Kind: protocol.WriteTruncate, Zxid: 0},
+		// FileTxnLog.truncate (KeepAbove, the TruncToZxidNotHeld knob) cuts the file after the
+		// first txn at or above the target, so a target below every logged txn keeps the first
+		// one; the model's default cut is exact.
+		{"ZooKeeper's truncate below the first txn keeps it", protocol.DiskWrite{Kind: protocol.WriteTruncate, Zxid: 0, KeepAbove: true},
 			func(d *protocol.Disk) { d.Txns = protocol.TxnsOf(diskZ(1, 1)); d.SnapshotZxid = diskZ(1, 1) }},
+		{"exact truncate below the first txn keeps nothing", protocol.DiskWrite{Kind: protocol.WriteTruncate, Zxid: 0},
+			func(d *protocol.Disk) { d.Txns = protocol.TxnsOf(); d.SnapshotZxid = 0 }},
+		{"ZooKeeper's truncate to a zxid the log lacks keeps the next", protocol.DiskWrite{Kind: protocol.WriteTruncate, Zxid: diskZ(1, 4), KeepAbove: true},
+			func(d *protocol.Disk) {}},
+		{"exact truncate to a zxid the log lacks", protocol.DiskWrite{Kind: protocol.WriteTruncate, Zxid: diskZ(1, 4)},
+			func(d *protocol.Disk) { d.Txns = protocol.TxnsOf(diskZ(1, 1), diskZ(1, 2), diskZ(1, 3)) }},
 		{"updatingEpoch marker", protocol.DiskWrite{Kind: protocol.WriteUpdatingEpochMarker},
 			func(d *protocol.Disk) { d.UpdatingEpoch = true }},
 		{"clear updatingEpoch marker", protocol.DiskWrite{Kind: protocol.WriteClearUpdatingEpochMarker},

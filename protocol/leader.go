@@ -453,7 +453,7 @@ func (p *QuorumPeer) sendLeaderInfo(h *learnerHandler, out []Effect) []Effect {
 func (p *QuorumPeer) syncFollower(now Time, h *learnerHandler, out []Effect) []Effect {
 	l := &p.lead
 	k := &p.cfg.Knobs
-	plan := syncFollower(h.ss.LastZxid, p.db, p.lastProcessedZxid, p.cfg.CommitLogCount, p.disk.LogStart, k.TruncAcrossEpochs)
+	plan := syncFollower(h.ss.LastZxid, p.db, p.lastProcessedZxid, p.cfg.CommitLogCount, p.disk.LogStart, k.TruncToZxidNotHeld)
 	if k.DiffInsteadOfTrunc && plan.Mode == TRUNC {
 		// ZOOKEEPER-1154: the peer is told it is in sync up to the leader's last txn and
 		// keeps what it has beyond it.

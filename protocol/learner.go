@@ -253,7 +253,10 @@ func (p *QuorumPeer) receiveSyncStart(now Time, m Message, out []Effect) []Effec
 		if i := indexAbove(p.disk.Txns, m.Zxid); len(p.disk.Txns)-i >= 2 {
 			out = probe(out, ProbeTruncMultiTxn)
 		}
-		out = p.persist(DiskWrite{Kind: WriteTruncate, Zxid: m.Zxid}, out)
+		if first, ok := p.disk.firstLoggedFrom(m.Zxid); ok && first != m.Zxid {
+			out = probe(out, ProbeTruncTargetNotLogged)
+		}
+		out = p.persist(DiskWrite{Kind: WriteTruncate, Zxid: m.Zxid, KeepAbove: p.cfg.Knobs.TruncToZxidNotHeld}, out)
 		p.db = share(p.disk.Txns)
 		p.lastProcessedZxid = m.Zxid
 		l.snapshotNeeded = true

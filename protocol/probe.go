@@ -40,6 +40,7 @@ const (
 	ProbeLogQueuedAtRoleEnd                      // a logging step was still queued when its role ended
 	ProbeSnapCount                               // the logging thread took a snapshot after snapCount txns
 	ProbeClientWriteCommitted                    // a client was told its write succeeded
+	ProbeTruncTargetNotLogged                    // a TRUNC named a zxid the learner's log lacks (ZooKeeper keeps the txn above it)
 	ProbeCount                                   // number of probes + 1
 )
 
@@ -58,7 +59,7 @@ var probeNames = [...]string{
 	ProbeWriteDuringSync: "write-during-sync", ProbeDiffFromTxnLog: "diff-from-txnlog", ProbeTruncMultiTxn: "trunc-multi-txn",
 	ProbeSnapFromRefusedTrunc: "snap-from-refused-trunc", ProbeCrashLogToAck: "crash-between-log-and-ack",
 	ProbeLogQueuedAtRoleEnd: "log-queued-at-role-end", ProbeSnapCount: "snapshot-snapcount",
-	ProbeClientWriteCommitted: "client-write-committed",
+	ProbeClientWriteCommitted: "client-write-committed", ProbeTruncTargetNotLogged: "trunc-target-not-logged",
 }
 
 func (p Probe) String() string {

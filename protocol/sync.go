@@ -28,12 +28,12 @@ func SyncFollower(peerLastZxid Zxid, history []Txn, lastProcessedZxid Zxid, comm
 }
 
 // SyncFollowerAsZooKeeper is SyncFollower with ZooKeeper's own TRUNC rule (the
-// TruncAcrossEpochs knob).
+// TruncToZxidNotHeld knob).
 func SyncFollowerAsZooKeeper(peerLastZxid Zxid, history []Txn, lastProcessedZxid Zxid, commitLogCount int, logStart Zxid) SyncPlan {
 	return syncFollower(peerLastZxid, history, lastProcessedZxid, commitLogCount, logStart, true)
 }
 
-func syncFollower(peerLastZxid Zxid, history []Txn, lastProcessedZxid Zxid, commitLogCount int, logStart Zxid, truncAcrossEpochs bool) SyncPlan {
+func syncFollower(peerLastZxid Zxid, history []Txn, lastProcessedZxid Zxid, commitLogCount int, logStart Zxid, truncToZxidNotHeld bool) SyncPlan {
 	committed := history
 	if len(committed) > commitLogCount {
 		committed = committed[len(committed)-commitLogCount:]
@@ -48,8 +48,8 @@ func syncFollower(peerLastZxid Zxid, history []Txn, lastProcessedZxid Zxid, comm
 	switch {
 	case peerLastZxid == lastProcessedZxid:
 		return SyncPlan{Mode: DIFF, Zxid: peerLastZxid, Current: peerLastZxid}
-	case peerLastZxid > maxCommitted && !isPeerNewEpochZxid && (peerLastZxid.Epoch() != maxCommitted.Epoch() || maxCommitted.Counter() == 0) && !truncAcrossEpochs:
-		// ZooKeeper sends TRUNC maxCommittedLog here whatever the epochs (the TruncAcrossEpochs
+	case peerLastZxid > maxCommitted && !isPeerNewEpochZxid && (peerLastZxid.Epoch() != maxCommitted.Epoch() || maxCommitted.Counter() == 0) && !truncToZxidNotHeld:
+		// ZooKeeper sends TRUNC maxCommittedLog here whatever the epochs (the TruncToZxidNotHeld
 		// knob). FileTxnLog.truncate then keeps the first logged txn above that zxid, which the
 		// leader does not have: measured on 3.8.0, a learner with an uncommitted 0x100000001
 		// told TRUNC 0x0 keeps it and serves it. Across epochs, or to a zxid that names no txn

@@ -45,7 +45,7 @@ type syncCase struct {
 	commitLogCount int
 	logStart       protocol.Zxid
 	want           protocol.SyncPlan
-	zooKeeper      bool // ZooKeeper's own TRUNC rule (the TruncAcrossEpochs knob)
+	zooKeeper      bool // ZooKeeper's own TRUNC rule (the TruncToZxidNotHeld knob)
 }
 
 func (c syncCase) run(t *testing.T) {

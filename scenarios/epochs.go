@@ -14,7 +14,7 @@ func init() {
 	register(
 		Scenario{
 			Name: "follower-ahead-of-leader", Family: "epochs",
-			Description: "voter 1 has currentEpoch 2 and a txn of epoch 2; the assigned leader 3 has currentEpoch 1. Voter 1's ACKEPOCH is ahead, so only its handler ends (\"Follower is ahead of the leader\"); the leader establishes epoch 3 with voter 2 (started 100 ms later), and voter 1 then rejoins as a late joiner, which is not checked. Its last zxid is past the leader's committed log and of another epoch, so it gets a SNAP of the leader's history (ZooKeeper would send TRUNC 0x100000001 here: see the TruncAcrossEpochs knob)",
+			Description: "voter 1 has currentEpoch 2 and a txn of epoch 2; the assigned leader 3 has currentEpoch 1. Voter 1's ACKEPOCH is ahead, so only its handler ends (\"Follower is ahead of the leader\"); the leader establishes epoch 3 with voter 2 (started 100 ms later), and voter 1 then rejoins as a late joiner, which is not checked. Its last zxid is past the leader's committed log and of another epoch, so it gets a SNAP of the leader's history (ZooKeeper would send TRUNC 0x100000001 here: see the TruncToZxidNotHeld knob)",
 			Reference:   "spec §5.5 step 2a, §5.6 rule 3, Zab1_0Test.testLeaderBehind",
 			Build: func(seed uint64) *sim.RunSpec {
 				return AssignedCluster(3, 0).StartAt(2, 100*time.Millisecond).
@@ -33,7 +33,7 @@ func init() {
 		Scenario{
 			Name: "old-leader-uncommitted-txn-snap", Family: "epochs",
 			Description: "leader 3 of epoch 1 logged 0x100000001 alone and died, and voters 1 and 2 formed epoch 2 without it; now voter 2 leads epoch 3, and 3 joins while 2 activates (lastProcessedZxid 0; voter 1 starts 100 ms late). Its last zxid is past the leader's committed log and of another epoch, so it gets a SNAP of the leader's empty history and loses the uncommitted txn. ZooKeeper sends TRUNC 0x0 here (phantom-txn-after-trunc)",
-			Reference:   "LearnerHandler.syncFollower; measured on ZooKeeper 3.8.0 (docs/knobs.md, TruncAcrossEpochs)",
+			Reference:   "LearnerHandler.syncFollower; measured on ZooKeeper 3.8.0 (docs/knobs.md, TruncToZxidNotHeld)",
 			Build: func(seed uint64) *sim.RunSpec {
 				return phantomTrunc().StopWhenStable().Spec("old-leader-uncommitted-txn-snap", seed)
 			},
@@ -44,15 +44,38 @@ func init() {
 			},
 		},
 		Scenario{
-			Name: "phantom-txn-after-trunc", Family: "epochs", Knobs: []string{"TruncAcrossEpochs"},
+			Name: "phantom-txn-after-trunc", Family: "epochs", Knobs: []string{"TruncToZxidNotHeld"},
 			Description: "as old-leader-uncommitted-txn-snap with ZooKeeper's own rule: leader 2 sends TRUNC 0x0, FileTxnLog.truncate keeps 0x100000001 (the first txn above the target), and server 3 writes it into the NEWLEADER snapshot labelled 0x0 and serves it: a txn no leader of epoch 2 has",
-			Reference:   "LearnerHandler.syncFollower, FileTxnLog.truncate; reproduced on ZooKeeper 3.8.0 (docs/knobs.md, TruncAcrossEpochs)",
+			Reference:   "LearnerHandler.syncFollower, FileTxnLog.truncate; reproduced on ZooKeeper 3.8.0 (docs/knobs.md, TruncToZxidNotHeld)",
 			Build: func(seed uint64) *sim.RunSpec {
-				return phantomTrunc().Knob("TruncAcrossEpochs").StopWhenStable().Spec("phantom-txn-after-trunc", seed)
+				return phantomTrunc().Knob("TruncToZxidNotHeld").StopWhenStable().Spec("phantom-txn-after-trunc", seed)
 			},
 			Expect: func(r *checker.Report) error {
 				return all(violationsInclude(r, checker.SyncChoiceSound, checker.SnapshotLabelExact), synced(r, 2, 3, 3, "TRUNC"),
 					lastZxid(r, 3, z(1, 1)), holds(r, 3, z(1, 1)))
+			},
+		},
+		Scenario{
+			Name: "snap-synced-learner-trunc", Family: "epochs",
+			Description: "voter 1 was SNAP-synced at 0x100000002 (its log starts above it) and then logged 0x100000003, which its leader never made durable; leaders 3 and 2 hold 0x100000002. Voter 1 comes back after 3 leads epoch 2 and gets TRUNC 0x100000002, a zxid its log lacks (it is in the snapshot): the model's exact cut leaves it the leader's history",
+			Reference:   "LearnerHandler.syncFollower, FileTxnLog.truncate, FileTxnIterator.init",
+			Build: func(seed uint64) *sim.RunSpec {
+				return snapSyncedTrunc().StopWhenStable().Spec("snap-synced-learner-trunc", seed)
+			},
+			Expect: func(r *checker.Report) error {
+				return all(violations(r), synced(r, 3, 1, 2, "TRUNC"), probe(r, protocol.ProbeTruncTargetNotLogged),
+					lastZxid(r, 1, z(1, 2)), allEpochs(r, 2, 1, 2, 3))
+			},
+		},
+		Scenario{
+			Name: "phantom-txn-after-snap-trunc", Family: "epochs", Knobs: []string{"TruncToZxidNotHeld"},
+			Description: "as snap-synced-learner-trunc with ZooKeeper's truncate: the iterator stops at 0x100000003, the first logged txn at or above the target, and the file is cut after it, so voter 1 keeps the uncommitted 0x100000003 in epoch 2. No epoch boundary is crossed: the leader's rule is not to blame, the truncation is",
+			Reference:   "FileTxnLog.truncate, FileTxnIterator.init (docs/knobs.md, TruncToZxidNotHeld)",
+			Build: func(seed uint64) *sim.RunSpec {
+				return snapSyncedTrunc().Knob("TruncToZxidNotHeld").StopWhenStable().Spec("phantom-txn-after-snap-trunc", seed)
+			},
+			Expect: func(r *checker.Report) error {
+				return all(violationsInclude(r, checker.SyncChoiceSound), synced(r, 3, 1, 2, "TRUNC"), holds(r, 1, z(1, 3)))
 			},
 		},
 		Scenario{
@@ -117,4 +140,14 @@ func init() {
 // activates with an empty history (lastProcessedZxid 0).
 func phantomTrunc() *Builder {
 	return AssignedCluster(3, 0).Leader(2).StartAt(1, 100*time.Millisecond).Disk(1, 2, 2).Disk(2, 2, 2).Disk(3, 1, 1, z(1, 1))
+}
+
+// snapSyncedTrunc: voter 1's snapshot holds 0x100000001-2 (a SNAP sync) and its log only the
+// uncommitted 0x100000003, which epoch 1's leader 2 proposed and crashed before logging.
+// Voter 1 starts 1 s late, a late joiner of leader 3's epoch 2.
+func snapSyncedTrunc() *Builder {
+	return AssignedCluster(3, 0).StartAt(1, time.Second).
+		RawDisk(1, protocol.Disk{AcceptedEpoch: 1, CurrentEpoch: 1, CurrentEpochTmp: -1,
+			Txns: protocol.TxnsOf(z(1, 1), z(1, 2), z(1, 3)), SnapshotZxid: z(1, 2), LogStart: z(1, 3)}).
+		Disk(2, 1, 1, z(1, 1), z(1, 2)).Disk(3, 1, 1, z(1, 1), z(1, 2))
 }

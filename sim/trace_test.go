@@ -142,7 +142,7 @@ func traceCases() []traceCase {
 			case protocol.WriteTxns:
 				f = append(f, "Write.Txns")
 			case protocol.WriteTruncate:
-				f = append(f, "Write.Zxid")
+				f = append(f, "Write.Zxid", "Write.KeepAbove")
 			}
 			cases = append(cases, traceCase{fmt.Sprintf("%s %s", k, w.Kind), e, f})
 		}
