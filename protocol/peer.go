@@ -163,20 +163,24 @@ func (p *QuorumPeer) writeFailed(in Input, out []Effect) []Effect {
 	}
 	reason := "IOException writing " + in.Write.Kind.String()
 	if l := &p.learnr; l.newLeaderSeen && l.phase == lnAwaitUptodate &&
-		(in.Write.Kind == WriteUpdatingEpochMarker || in.Write.Kind == WriteSnapshot || in.Write.Kind == WriteTxns) {
-		// The exception came before, or in, the NEWLEADER step's append of its committed
-		// txns. ZooKeeper applies each before the fsync (Learner.syncWithLeader:
-		// appendRequest, processTxn, then ZKDatabase.commit) and keeps them when the fsync
-		// throws. A failed write here leaves nothing on disk, so keeping them would leave a
-		// server that reports, and is later DIFFed past, txns its log lacks; what a real
-		// failed fsync leaves on disk is unknown, so the model takes the consistent side
-		// and takes them back (README, Modelling choices).
+		(in.Write.Kind == WriteUpdatingEpochMarker || in.Write.Kind == WriteSnapshot) {
+		// The exception came before the NEWLEADER step applied its committed txns.
 		p.db, p.lastProcessedZxid = l.dbBefore, l.lastBefore
 	}
-	if in.Write.Kind == WriteTruncate {
+	switch in.Write.Kind {
+	case WriteTruncate:
 		// ZKDatabase.truncateLog clears the database (initialized = false) before it
 		// truncates the log, so after the exception the next getLastLoggedZxid reloads it
 		// from the disk as the failed write left it.
+		p.reloadFromDisk()
+	case WriteTxns:
+		// ZooKeeper applies a committed txn before, or apart from, its fsync (the NEWLEADER
+		// step: appendRequest, processTxn, then ZKDatabase.commit; in BROADCAST the commit
+		// and the logging thread run apart) and keeps it in memory when the fsync throws.
+		// A failed write here leaves nothing on disk, so keeping it would leave a server
+		// that reports, and is later DIFFed past, txns its log lacks: a hole. What a real
+		// failed fsync leaves on disk is unknown, so the model takes the consistent side and
+		// reloads the database from the disk (README, Modelling choices).
 		p.reloadFromDisk()
 	}
 	switch p.state {
