@@ -8,8 +8,9 @@ import (
 	"zabsim/sim"
 )
 
-// CommittedDurability (17): no txn of C is ever removed from the durable histories of so many
-// voters that fewer than a quorum hold it. (A log agreeing with C is HistoryConsistency's and
+// CommittedDurability (17): a txn joins C only when a voter quorum holds it durably (a leader's
+// commit, a NEWLEADER quorum), and no txn of C is ever removed from the durable histories of so
+// many voters that fewer than a quorum hold it. (A log agreeing with C is HistoryConsistency's and
 // ZabOrder's: a stale leader still in BROADCAST may log an uncommitted txn below C's last.) At the end of the run, every write a client was told succeeded is in C,
 // durable on a voter quorum, and applied at its place in C by every synced server that has
 // applied that far. Sources: ZOOKEEPER-1154, 2845, 3911, 4643, 4646, 4785, 4925, 3642.
@@ -17,8 +18,12 @@ const CommittedDurability = "CommittedDurability"
 
 type committedDurability struct{ stateless }
 
-func (committedDurability) event(x *env, e *sim.TraceEvent) { // TrPersist
+func (committedDurability) event(x *env, e *sim.TraceEvent) { // TrPersist, TrNote
 	h := &x.t.hist
+	if e.Kind == sim.TrNote {
+		joiningDurable(x, e)
+		return
+	}
 	i := x.srv
 	d := x.Disk(i)
 	old := h.disks[i]
@@ -34,6 +39,31 @@ func (committedDurability) event(x *env, e *sim.TraceEvent) { // TrPersist
 				x.fail(CommittedDurability, e.At, fmt.Sprintf("server %d's %s removed committed %s (value %d); only %d voters still hold it", e.Server, e.Write.Kind, t.Zxid, t.Value, holders(x, t)), e.Server)
 				return
 			}
+		}
+	}
+}
+
+// joiningDurable: what is about to join C (historyEvent adds it after the judges) is durable on
+// a voter quorum. A NEWLEADER quorum of learners that acked before they held the leader's
+// history (ZOOKEEPER-1136) makes C promise txns only the leader has.
+func joiningDurable(x *env, e *sim.TraceEvent) {
+	h := &x.t.hist
+	var joining []protocol.Txn
+	switch e.Note.Kind {
+	case protocol.NoteCommitted:
+		if t, ok := x.LeaderTxn(x.srv, e.Note.Zxid); ok && e.Note.Zxid > h.lastC() {
+			joining = []protocol.Txn{t}
+		}
+	case protocol.NoteNewLeaderQuorum:
+		if db := x.Database(x.srv); len(db) > len(h.committed) && isPrefixOf(h.committed, db) {
+			joining = db[len(h.committed):]
+		}
+	}
+	q := x.cfg.Voters()/2 + 1
+	for _, t := range joining {
+		if n := holders(x, t); n < q {
+			x.fail(CommittedDurability, e.At, fmt.Sprintf("leader %d's %s makes %s (value %d) committed, but only %d voters hold it durably", e.Server, e.Note.Kind, t.Zxid, t.Value, n), e.Server)
+			return
 		}
 	}
 }

@@ -32,9 +32,13 @@ func (zabOrder) event(x *env, e *sim.TraceEvent) { // TrNote
 	if !same && slices.Contains(h.forgotten, t) {
 		return // committed, then destroyed on disk by the operator: C no longer speaks for it
 	}
-	// The txn before it, passing over those C forgot: they stay in databases that held them.
+	// The txn before it, passing over those C forgot (and has not committed again): they stay
+	// in databases that held them.
 	j := k - 1
 	for j >= 0 && slices.Contains(h.forgotten, db[j]) {
+		if _, again := h.inC(db[j]); again {
+			break
+		}
 		j--
 	}
 	switch {

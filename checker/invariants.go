@@ -70,7 +70,7 @@ var table = [...]invariant{
 	{name: SyncChoiceSound, num: 14, on: on(sim.TrNote, sim.TrSend), judge: func() judge { return syncChoiceSound{} }},
 	{name: ContiguousDiff, num: 15, on: on(sim.TrRecv), judge: func() judge { return contiguousDiff{} }},
 	{name: SnapshotLabelExact, num: 16, on: on(sim.TrPersist), judge: func() judge { return snapshotLabelExact{} }},
-	{name: CommittedDurability, num: 17, on: on(sim.TrPersist), judge: func() judge { return committedDurability{} }},
+	{name: CommittedDurability, num: 17, on: on(sim.TrPersist, sim.TrNote), judge: func() judge { return committedDurability{} }},
 	{name: LeaderCompleteness, num: 18, on: on(sim.TrNote), judge: func() judge { return leaderCompleteness{} }},
 	{name: ZabOrder, num: 19, on: on(sim.TrNote), judge: func() judge { return zabOrder{} }},
 	{name: HistoryConsistency, num: 20, on: on(sim.TrPersist, sim.TrNote), judge: func() judge { return historyConsistency{} }},
