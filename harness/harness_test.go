@@ -73,6 +73,12 @@ var knobFindings = map[string]string{
 	"AckNewLeaderBeforeTxnsDurable":   checker.AckImpliesDurable,
 	"CurrentEpochBeforeTxnsDurable":   checker.AckImpliesDurable,
 	"TruncToZxidNotHeld":              checker.SyncChoiceSound,
+	"DiffInsteadOfTrunc":              checker.SyncChoiceSound,
+	"NewLeaderSentUnqueued":           checker.CommittedDurability,
+	"AsyncSyncAck":                    checker.FirstAckIsNewLeaderAck,
+	"CommitAfterNewLeaderNPE":         checker.CommitInSyncWellFormed,
+	"LastProcessedSetOnDiff":          checker.ReportedZxidIsTrue,
+	"RetainDbWithoutFastForward":      checker.ReportedZxidIsTrue,
 }
 
 // TestKnobSweepsFindTheirBugs turns each bug knob on across the whole catalogue: the sweep must

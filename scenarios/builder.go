@@ -179,6 +179,14 @@ func (b *Builder) DiskFault(id protocol.ServerID, t time.Duration, w protocol.Wr
 	return b.fault(sim.Fault{Kind: sim.FaultDiskWrite, At: at(t), Server: id, Write: w, Occurrence: n})
 }
 
+// Writes has a client of server id ask it for a write at each time.
+func (b *Builder) Writes(id protocol.ServerID, times ...time.Duration) *Builder {
+	for _, t := range times {
+		b.spec.Writes = append(b.spec.Writes, sim.ClientWrite{At: at(t), Server: id})
+	}
+	return b
+}
+
 // Until sets the run length.
 func (b *Builder) Until(d time.Duration) *Builder { b.spec.Until = at(d); return b }
 

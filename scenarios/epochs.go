@@ -118,12 +118,56 @@ func init() {
 			},
 		},
 		Scenario{
+			Name: "late-learner-ahead-trunc", Family: "epochs",
+			Description: "voter 1 logged 0x100000003, which leaders 3 and 2 never got, and comes back 1 s late: as a late joiner its ACKEPOCH is not checked for being ahead, and it gets TRUNC 0x100000002, which drops the txn",
+			Reference:   "spec §5.6 rule 3, LearnerHandler.syncFollower",
+			Build: func(seed uint64) *sim.RunSpec {
+				return lateLearnerAhead().StopWhenStable().Spec("late-learner-ahead-trunc", seed)
+			},
+			Expect: func(r *checker.Report) error {
+				return all(violations(r), synced(r, 3, 1, 2, "TRUNC"), lastZxid(r, 1, z(1, 2)), allEpochs(r, 2, 1, 2, 3))
+			},
+		},
+		Scenario{
+			Name: "late-learner-ahead-diff-1154", Family: "epochs", Knobs: []string{"DiffInsteadOfTrunc"},
+			Description: "as late-learner-ahead-trunc with ZOOKEEPER-1154 restored: the leader sends an empty DIFF instead of the TRUNC, and voter 1 acks NEWLEADER still holding 0x100000003, a txn its leader does not have",
+			Reference:   "ZOOKEEPER-1154, shared/spec/bug-knobs.md",
+			Build: func(seed uint64) *sim.RunSpec {
+				return lateLearnerAhead().Knob("DiffInsteadOfTrunc").StopWhenStable().Spec("late-learner-ahead-diff-1154", seed)
+			},
+			Expect: func(r *checker.Report) error {
+				return all(violationsInclude(r, checker.SyncChoiceSound), holds(r, 1, z(1, 3)))
+			},
+		},
+		Scenario{
+			Name: "learner-behind-diff-4685", Family: "epochs", Knobs: []string{"AsyncSyncAck"},
+			Description: "as learner-behind-diff with ZOOKEEPER-4685 restored: the logging thread logs the DIFF's proposals and ACKs them before the learner's thread sends the NEWLEADER ACK, so the leader reads proposal ACKs first",
+			Reference:   "ZOOKEEPER-4685, shared/spec/bug-knobs.md",
+			Build: func(seed uint64) *sim.RunSpec {
+				return learnerBehind().Knob("AsyncSyncAck").StopWhenStable().Spec("learner-behind-diff-4685", seed)
+			},
+			Expect: func(r *checker.Report) error {
+				return violationsInclude(r, checker.FirstAckIsNewLeaderAck)
+			},
+		},
+		Scenario{
+			Name: "learners-behind-diff-1136", Family: "epochs", Knobs: []string{"NewLeaderSentUnqueued"},
+			Description: "leader 3 alone holds 0x100000002-3, and both voters are DIFFed them; with ZOOKEEPER-1136 restored NEWLEADER is written to the socket ahead of the queued DIFF, so a voter acks it before it has the txns, and the NEWLEADER quorum makes committed two txns only the leader holds",
+			Reference:   "ZOOKEEPER-1136, shared/spec/bug-knobs.md",
+			Build: func(seed uint64) *sim.RunSpec {
+				return AssignedCluster(3, 0).Disk(1, 1, 1, z(1, 1)).Disk(2, 1, 1, z(1, 1)).Disk(3, 1, 1, z(1, 1), z(1, 2), z(1, 3)).
+					Knob("NewLeaderSentUnqueued").StopWhenStable().Spec("learners-behind-diff-1136", seed)
+			},
+			Expect: func(r *checker.Report) error {
+				return violationsInclude(r, checker.CommittedDurability)
+			},
+		},
+		Scenario{
 			Name: "learner-behind-diff", Family: "epochs",
 			Description: "voter 1 misses the last two txns of epoch 1: the leader DIFFs it with two PROPOSAL/COMMIT pairs, which it logs before writing currentEpoch and acking NEWLEADER",
 			Reference:   "spec §5.6 rule 4, §6.4 NEWLEADER, ZOOKEEPER-3911",
 			Build: func(seed uint64) *sim.RunSpec {
-				return AssignedCluster(3, 0).Disk(1, 1, 1, z(1, 1)).Disk(2, 1, 1, z(1, 1), z(1, 2), z(1, 3)).Disk(3, 1, 1, z(1, 1), z(1, 2), z(1, 3)).
-					StopWhenStable().Spec("learner-behind-diff", seed)
+				return learnerBehind().StopWhenStable().Spec("learner-behind-diff", seed)
 			},
 			Expect: func(r *checker.Report) error {
 				return all(violations(r), established(r, 3, 2, 0, 300*time.Millisecond), synced(r, 3, 1, 2, "DIFF"),
@@ -149,5 +193,16 @@ func snapSyncedTrunc() *Builder {
 	return AssignedCluster(3, 0).StartAt(1, time.Second).
 		RawDisk(1, protocol.Disk{AcceptedEpoch: 1, CurrentEpoch: 1, CurrentEpochTmp: -1,
 			Txns: protocol.TxnsOf(z(1, 1), z(1, 2), z(1, 3)), SnapshotZxid: z(1, 2), LogStart: z(1, 3)}).
+		Disk(2, 1, 1, z(1, 1), z(1, 2)).Disk(3, 1, 1, z(1, 1), z(1, 2))
+}
+
+// learnerBehind: voter 1 misses the last two txns of epoch 1 that leader 3 and voter 2 hold.
+func learnerBehind() *Builder {
+	return AssignedCluster(3, 0).Disk(1, 1, 1, z(1, 1)).Disk(2, 1, 1, z(1, 1), z(1, 2), z(1, 3)).Disk(3, 1, 1, z(1, 1), z(1, 2), z(1, 3))
+}
+
+// lateLearnerAhead: voter 1 holds 0x100000003, which leaders 3 and 2 lack, and starts 1 s late.
+func lateLearnerAhead() *Builder {
+	return AssignedCluster(3, 0).StartAt(1, time.Second).Disk(1, 1, 1, z(1, 1), z(1, 2), z(1, 3)).
 		Disk(2, 1, 1, z(1, 1), z(1, 2)).Disk(3, 1, 1, z(1, 1), z(1, 2))
 }

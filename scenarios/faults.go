@@ -165,6 +165,7 @@ func init() {
 			},
 		},
 		failedMarkerThenLeads("diff-marker-fails-then-leads", "DIFF"),
+		lastProcessedSetOnDiff(),
 		failedMarkerThenLeads("snap-marker-fails-then-leads", "SNAP"),
 		disloyalVoter("disloyal-voter-quits-3109", false),
 		disloyalVoter("disloyal-voter-stalls-3109", true),
@@ -250,4 +251,24 @@ func failedMarkerThenLeads(name, mode string) Scenario {
 			return all(violations(r), synced(r, 2, 3, 2, mode), role(r, 3, "LEADING", 3), last)
 		},
 	}
+}
+
+// lastProcessedSetOnDiff is diff-marker-fails-then-leads with ZOOKEEPER-2355 restored: the
+// learner takes the DIFF's zxid as its lastProcessedZxid before it has the txns, and when the
+// NEWLEADER step fails it reports txns it never applied.
+func lastProcessedSetOnDiff() Scenario {
+	s := failedMarkerThenLeads("diff-marker-fails-2355", "DIFF")
+	s.Description = "as diff-marker-fails-then-leads with ZOOKEEPER-2355 restored: learner 3 sets lastProcessedZxid to the DIFF's zxid on receipt, so after the failed NEWLEADER step it reports 0x100000002, which it never applied"
+	s.Reference = "ZOOKEEPER-2355, shared/spec/bug-knobs.md"
+	s.Knobs = []string{"LastProcessedSetOnDiff"}
+	build := s.Build
+	s.Build = func(seed uint64) *sim.RunSpec {
+		spec := build(seed)
+		if err := spec.Config.Knobs.Set("LastProcessedSetOnDiff"); err != nil {
+			panic(err)
+		}
+		return spec
+	}
+	s.Expect = func(r *checker.Report) error { return violationsInclude(r, checker.ReportedZxidIsTrue) }
+	return s
 }
