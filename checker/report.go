@@ -26,7 +26,9 @@ type Report struct {
 	Refusals      []Refusal       `json:"refusals"`
 	Elections     []Election      `json:"elections"`
 	Outsiders     []Outsider      `json:"outsiders"`
-	Liveness      Liveness        `json:"liveness"`
+	// Writes is every client write of the run, by value (1, 2, ...).
+	Writes   []WriteRecord `json:"writes"`
+	Liveness Liveness      `json:"liveness"`
 	// Stop says why the run ended (sim.Result.Stop): stable, until, quiet, events, ...
 	Stop string `json:"stop"`
 	// Faults says, for each scheduled fault in order, whether it happened and what it did,
@@ -131,6 +133,7 @@ type reportBuilder struct {
 	elections   []Election
 	trace       []sim.TraceEvent
 	keepTrace   bool
+	writes      writeLog
 }
 
 func newReportBuilder(servers int) *reportBuilder {
@@ -140,6 +143,9 @@ func newReportBuilder(servers int) *reportBuilder {
 func (r *reportBuilder) onTrace(e *sim.TraceEvent) {
 	if r.keepTrace {
 		r.trace = append(r.trace, *e)
+	}
+	if e.Kind == sim.TrClient || e.Kind == sim.TrReply || len(r.writes.writes) > 0 {
+		r.writes.onTrace(e)
 	}
 	switch e.Kind {
 	case sim.TrNote:
@@ -181,6 +187,13 @@ func (c *Checker) build(w *sim.World, res sim.Result, liveness Liveness) *Report
 		ViolationsRaw: c.violations, End: res.End, Hash: res.TraceHash, Probes: res.Probes,
 		Violations: []ViolationJSON{}, Stop: res.Stop, Faults: make([]FaultRecord, 0, len(res.Faults)),
 	}
+	ids := make([]protocol.ServerID, x.ServerCount())
+	disks := make([]protocol.Disk, x.ServerCount())
+	for i := range ids {
+		v, _ := x.View(i)
+		ids[i], disks[i] = v.ID, x.Disk(i)
+	}
+	rep.Writes = r.writes.records(ids, disks)
 	for i, o := range res.Faults {
 		f := &c.spec.Faults[i]
 		rep.Faults = append(rep.Faults, FaultRecord{Kind: string(f.Kind), Server: f.Server, At: f.At, Happened: o.Happened, HappenedAt: o.At, Note: o.Note})
@@ -285,6 +298,7 @@ func (r Report) MarshalJSON() ([]byte, error) {
 	p.Servers = nonNil(p.Servers)
 	p.Knobs = nonNil(p.Knobs)
 	p.Syncs = nonNil(p.Syncs)
+	p.Writes = nonNil(p.Writes)
 	p.RoleEnds = nonNil(p.RoleEnds)
 	p.Refusals = nonNil(p.Refusals)
 	p.Elections = nonNil(p.Elections)

@@ -31,6 +31,9 @@ func WriteReport(w io.Writer, r *checker.Report) {
 	for _, s := range r.Syncs {
 		fmt.Fprintf(w, "sync: leader %d -> learner %d %s %s (epoch %d) at %s\n", s.Leader, s.Learner, s.Mode, s.Zxid, s.Epoch, s.At)
 	}
+	if len(r.Writes) > 0 {
+		writeWrites(w, r.Writes)
+	}
 	for _, e := range r.RoleEnds {
 		who := fmt.Sprintf("%d %s", e.Server, e.Role)
 		if e.Role == "LearnerHandler" {
@@ -62,5 +65,35 @@ func WriteReport(w io.Writer, r *checker.Report) {
 			leader = fmt.Sprint(*s.Leader)
 		}
 		fmt.Fprintf(w, "  %3d  %-10s leader %-3s acceptedEpoch %-3d currentEpoch %-3d lastZxid %s\n", s.ID, s.Role, leader, s.AcceptedEpoch, s.CurrentEpoch, s.LastZxid)
+	}
+}
+
+// writeWrites prints a summary of the client writes and one line per write.
+func writeWrites(w io.Writer, ws []checker.WriteRecord) {
+	answers := map[string]int{}
+	for _, x := range ws {
+		answers[x.Answer]++
+	}
+	fmt.Fprintf(w, "writes: %d asked, %d ok, %d connection-loss, %d not-serving, %d unanswered\n",
+		len(ws), answers["ok"], answers["connection-loss"], answers["not-serving"], answers[""])
+	for _, x := range ws {
+		fmt.Fprintf(w, "  write v=%d asked of %d at %s", x.Value, x.AskedOf, x.AskedAt)
+		if x.Zxid != 0 {
+			fmt.Fprintf(w, ": %s", x.Zxid)
+			if x.ProposedBy != 0 {
+				fmt.Fprintf(w, " proposed by %d", x.ProposedBy)
+			}
+		}
+		if x.Committed {
+			fmt.Fprintf(w, ", committed at %s acks %v", x.CommittedAt, x.Acks)
+		}
+		if len(x.AppliedBy) > 0 {
+			fmt.Fprintf(w, ", applied by %v", x.AppliedBy)
+		}
+		answer := "no answer"
+		if x.Answer != "" {
+			answer = x.Answer + " at " + x.AnswerAt.String()
+		}
+		fmt.Fprintf(w, ", %s, durable on %v\n", answer, x.DurableOn)
 	}
 }

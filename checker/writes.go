@@ -1,0 +1,122 @@
+package checker
+
+import (
+	"slices"
+
+	"zabsim/protocol"
+	"zabsim/sim"
+)
+
+// WriteRecord is one client write as the run saw it: who was asked, which zxid the leader gave
+// it, who acked and committed it, who applied it in broadcast, what the client was told, and
+// which servers hold it durably at the end.
+type WriteRecord struct {
+	Value   uint64            `json:"value"`
+	AskedOf protocol.ServerID `json:"askedOf"`
+	AskedAt protocol.Time     `json:"askedAt"`
+	// Zxid is 0 when no leader proposed it (the server asked was not serving).
+	Zxid        protocol.Zxid       `json:"zxid"`
+	ProposedBy  protocol.ServerID   `json:"proposedBy,omitempty"`
+	Committed   bool                `json:"committed"`
+	CommittedAt protocol.Time       `json:"committedAt,omitempty"`
+	Acks        []protocol.ServerID `json:"acks"`
+	// AppliedBy lists the servers that applied it in broadcast (a learner that got it by a
+	// sync applied it there and is not listed).
+	AppliedBy []protocol.ServerID `json:"appliedBy"`
+	Answer    string              `json:"answer"` // ok, connection-loss, not-serving; "" if none came
+	AnswerAt  protocol.Time       `json:"answerAt,omitempty"`
+	// DurableOn lists the servers whose disk holds it at the end.
+	DurableOn []protocol.ServerID `json:"durableOn"`
+}
+
+// writeLog collects what WriteRecord needs from the trace, in trace order.
+type writeLog struct {
+	writes   []WriteRecord // by value-1
+	proposed []proposal
+	commits  []commitRec
+	applies  []applyRec
+}
+
+type proposal struct {
+	txn    protocol.Txn
+	leader protocol.ServerID
+}
+
+type commitRec struct {
+	zxid protocol.Zxid
+	acks []protocol.ServerID
+	at   protocol.Time
+}
+
+type applyRec struct {
+	zxid   protocol.Zxid
+	server protocol.ServerID
+}
+
+func (l *writeLog) onTrace(e *sim.TraceEvent) {
+	switch e.Kind {
+	case sim.TrClient:
+		v := int(e.Reply.Value)
+		for len(l.writes) < v {
+			l.writes = append(l.writes, WriteRecord{Value: uint64(len(l.writes) + 1)})
+		}
+		l.writes[v-1].AskedOf, l.writes[v-1].AskedAt = e.Server, e.At
+	case sim.TrReply:
+		if v := int(e.Reply.Value); v >= 1 && v <= len(l.writes) {
+			w := &l.writes[v-1]
+			w.Answer, w.AnswerAt = e.Reply.Code.String(), e.At
+			if e.Reply.Code == protocol.ReplyOK {
+				w.Zxid = e.Reply.Zxid
+			}
+		}
+	case sim.TrSend:
+		if e.Msg.Type == protocol.PROPOSAL && e.Msg.Txn.Value != 0 && !slices.ContainsFunc(l.proposed, func(p proposal) bool { return p.txn == e.Msg.Txn }) {
+			l.proposed = append(l.proposed, proposal{txn: e.Msg.Txn, leader: e.Server})
+		}
+	case sim.TrNote:
+		switch e.Note.Kind {
+		case protocol.NoteCommitted:
+			l.commits = append(l.commits, commitRec{zxid: e.Note.Zxid, acks: sortedIDs(e.Note.Sids), at: e.At})
+		case protocol.NoteApplied:
+			l.applies = append(l.applies, applyRec{zxid: e.Note.Zxid, server: e.Server})
+		}
+	}
+}
+
+// records joins what was collected into one record per write; disks are the servers' final
+// disks, by server index, with ids their server ids.
+func (l *writeLog) records(ids []protocol.ServerID, disks []protocol.Disk) []WriteRecord {
+	out := make([]WriteRecord, len(l.writes))
+	copy(out, l.writes)
+	for i := range out {
+		w := &out[i]
+		for _, p := range l.proposed {
+			if p.txn.Value == w.Value {
+				w.Zxid, w.ProposedBy = p.txn.Zxid, p.leader
+			}
+		}
+		w.Acks, w.AppliedBy, w.DurableOn = []protocol.ServerID{}, []protocol.ServerID{}, []protocol.ServerID{}
+		if w.Zxid == 0 {
+			continue
+		}
+		for _, c := range l.commits {
+			if c.zxid == w.Zxid {
+				w.Committed, w.CommittedAt, w.Acks = true, c.at, c.acks
+				break
+			}
+		}
+		for _, a := range l.applies {
+			if a.zxid == w.Zxid && !slices.Contains(w.AppliedBy, a.server) {
+				w.AppliedBy = append(w.AppliedBy, a.server)
+			}
+		}
+		slices.Sort(w.AppliedBy)
+		t := protocol.Txn{Zxid: w.Zxid, Value: w.Value}
+		for j, d := range disks {
+			if got, ok := protocol.FindTxn(d.Txns, w.Zxid); ok && got == t {
+				w.DurableOn = append(w.DurableOn, ids[j])
+			}
+		}
+	}
+	return out
+}
