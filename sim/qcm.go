@@ -16,7 +16,9 @@ import (
 //     nothing retries. A cut pair's connect times out after cnxTimeout (5 s).
 //   - Of the two ends, the larger sid keeps a connection it initiates. A smaller initiator's
 //     connection is closed by the larger one, which tears down any connection it had to it and
-//     dials back (handleConnection).
+//     dials back (handleConnection). The smaller end of that torn-down connection learns of it
+//     only from the FIN: until the dial-back arrives its SendWorker stands, so connectOne does
+//     not dial, and what it sends is lost on the dead socket but stays its last message sent.
 //   - When a connection comes up, each end's SendWorker sends its queued message, or, when the
 //     queue is empty, re-sends the last message it sent that peer.
 //   - A queued message therefore flows when its sender next sends to that peer or calls
@@ -30,6 +32,10 @@ import (
 // cnxTimeout is QuorumCnxManager.cnxTO (zookeeper.cnxTimeout, 5000 ms).
 const cnxTimeout = 5 * time.Second
 
+// untilArrival marks a dial under way until it arrives, and a half-open end that stands until
+// the dial-back arrives: later than any time a run reaches.
+const untilArrival = protocol.Time(1<<62 - 1)
+
 // qcmState is every server's QuorumCnxManager. Per ordered pair (sender*n + receiver): the send
 // queue, the last message sent, whether the sender ever queued for it, and when a dial from
 // the sender is under way until. Per unordered pair (min*n + max): whether a connection is up.
@@ -41,6 +47,7 @@ type qcmState struct {
 	lastSent    []protocol.Message
 	everQueued  []bool
 	dialing     []protocol.Time // 0: no dial under way
+	halfOpen    []protocol.Time // until when the sender's end of a connection the peer closed stands
 	up          []bool
 	lastArrival []protocol.Time // FIFO per direction
 }
@@ -53,6 +60,7 @@ func (q *qcmState) reset(n int) {
 	q.lastSent = resize(q.lastSent, n*n)
 	q.everQueued = resize(q.everQueued, n*n)
 	q.dialing = resize(q.dialing, n*n)
+	q.halfOpen = resize(q.halfOpen, n*n)
 	q.up = resize(q.up, n*n)
 	q.lastArrival = resize(q.lastArrival, n*n)
 }
@@ -88,6 +96,15 @@ func (w *World) notify(srv int, to protocol.ServerID, msg protocol.Message) {
 		w.flushQueue(srv, ti)
 		return
 	}
+	if w.now < q.halfOpen[k] {
+		// The SendWorker writes into a socket the peer has closed: lost, but the last message
+		// sent, so the next connection re-sends it.
+		q.queued[k], q.sent[k], q.lastSent[k] = false, true, msg
+		w.trace = TraceEvent{Kind: TrDrop, Server: w.servers[srv].id, Peer: to, Msg: msg, Link: link,
+			Detail: "the peer closed the connection"}
+		w.emit(&w.trace)
+		return
+	}
 	w.connectOne(srv, ti)
 }
 
@@ -95,8 +112,8 @@ func (w *World) notify(srv int, to protocol.ServerID, msg protocol.Message) {
 func (w *World) connectOne(srv, ti int) {
 	q := &w.qcm
 	k := srv*len(w.servers) + ti
-	if q.up[w.pair(srv, ti)] || q.dialing[k] > w.now {
-		return
+	if q.up[w.pair(srv, ti)] || q.dialing[k] > w.now || w.now < q.halfOpen[k] {
+		return // a SendWorker stands, or a dial is under way
 	}
 	tgt := &w.servers[ti]
 	if !tgt.up {
@@ -108,7 +125,7 @@ func (w *World) connectOne(srv, ti int) {
 		q.dialing[k] = w.now.Add(cnxTimeout) // the SYN is cut off: the dial times out
 		return
 	}
-	q.dialing[k] = protocol.Time(1<<62 - 1) // until it arrives
+	q.dialing[k] = untilArrival
 	w.push(event{at: w.now.Add(w.drawDelay(from, to)), kind: evDial, server: ti, inc: tgt.inc, fault: srv, peerInc: w.servers[srv].inc})
 }
 
@@ -149,12 +166,26 @@ func (w *World) dialArrives(ev event) {
 	}
 	if s.id < t.id {
 		// handleConnection: the smaller sid's connection is closed, any connection to it torn
-		// down, and the larger dials back.
+		// down, and the larger dials back. The smaller end of a torn-down connection stands
+		// until the FIN comes: with the dial-back, or at the heal when that is cut.
+		wasUp := q.up[w.pair(si, ti)]
 		q.up[w.pair(si, ti)] = false
 		w.connectOne(ti, si)
+		if wasUp {
+			// With the dial-back under way, the end stands until it arrives (connection up
+			// clears it); with the dial-back's SYN cut off, until the link heals.
+			fin := untilArrival
+			if q.dialing[ti*len(w.servers)+si] != untilArrival {
+				if fin = w.unblockedAt(t.id, s.id, w.now, PortElection); fin == never {
+					fin = untilArrival
+				}
+			}
+			q.halfOpen[si*len(w.servers)+ti] = fin
+		}
 		return
 	}
 	q.up[w.pair(si, ti)] = true
+	q.halfOpen[si*len(w.servers)+ti], q.halfOpen[ti*len(w.servers)+si] = 0, 0
 	w.flushQueue(si, ti)
 	w.flushQueue(ti, si)
 }
@@ -202,7 +233,8 @@ func (w *World) qcmCrash(srv int) {
 	for o := 0; o < n; o++ {
 		q.up[w.pair(srv, o)] = false
 		k := srv*n + o
-		q.queued[k], q.sent[k], q.everQueued[k], q.dialing[k] = false, false, false, 0
+		q.queued[k], q.sent[k], q.everQueued[k], q.dialing[k], q.halfOpen[k] = false, false, false, 0, 0
+		q.halfOpen[o*n+srv] = 0 // the survivor's end breaks too
 		q.lastArrival[o*n+srv] = 0
 	}
 }
