@@ -146,9 +146,9 @@ func TestPropertyFindsEveryKnob(t *testing.T) {
 			}
 			rep, _ := checker.Run(last, checker.Options{})
 			// One line per knob in a fixed shape, for the per-knob table in the README.
-			t.Logf("hunt knob=%s first-check=%d first-wall=%.2fs shrink-wall=%.2fs shrunk-faults=%d servers=%d violations=%s",
-				knob, first, firstAt.Seconds(), (total - firstAt).Seconds(), len(last.Faults), len(last.Config.Servers),
-				strings.Join(rep.ViolationNames(), ","))
+			t.Logf("hunt knob=%s first-check=%d first-wall=%.2fs shrink-wall=%.2fs shrunk-faults=%d shrunk-writes=%d shrunk-events=%d servers=%d violations=%s",
+				knob, first, firstAt.Seconds(), (total - firstAt).Seconds(), len(last.Faults), len(last.Writes), rep.Events,
+				len(last.Config.Servers), strings.Join(rep.ViolationNames(), ","))
 		})
 	}
 }
