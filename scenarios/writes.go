@@ -65,6 +65,43 @@ func init() {
 			},
 		},
 		Scenario{
+			Name: "follower-misses-writes-diff", Family: "writes",
+			Description: "voter 1 is down while four writes commit on leader 3 and voter 2; when it restarts, the leader DIFFs the four from its committedLog, and all three end with the same five txns",
+			Reference:   "LearnerHandler.syncFollower (DIFF from the committedLog), Zab1_0Test.testNormalFollowerRun",
+			Build: func(seed uint64) *sim.RunSpec {
+				return AssignedCluster(3, 0).Writes(3, time.Second).Crash(1, 1500*time.Millisecond).
+					Writes(2, 2*time.Second, 2001*time.Millisecond).Writes(3, 2002*time.Millisecond, 2003*time.Millisecond).
+					Restart(1, 3*time.Second).StopWhenStable().Spec("follower-misses-writes-diff", seed)
+			},
+			Expect: func(r *checker.Report) error {
+				return all(violations(r), synced2(r, 3, 1, 1, "DIFF"), answeredOK(r, 5), sameHistory(r, 5, 1, 2, 3))
+			},
+		},
+		Scenario{
+			Name: "old-leader-uncommitted-tail-trunc", Family: "writes",
+			Description: "leader 3 logs writes 3 and 4 after both followers died, and dies too; voters 1 and 2 come back and form epoch 2 under leader 2 with writes 1-2, and when 3 returns before any write of epoch 2 its two-txn tail of epoch 1 is TRUNCated away",
+			Reference:   "LearnerHandler.syncFollower (TRUNC), Learner.syncWithLeader; QuorumPeerMainTest.testHighestZxidJoinLate, first half",
+			Build: func(seed uint64) *sim.RunSpec {
+				return uncommittedTail().Restart(3, 5*time.Second).StopWhenStable().Spec("old-leader-uncommitted-tail-trunc", seed)
+			},
+			Expect: func(r *checker.Report) error {
+				return all(violations(r), synced(r, 2, 3, 2, "TRUNC"), probe(r, protocol.ProbeTruncMultiTxn), answeredOK(r, 2),
+					sameHistory(r, 2, 1, 2, 3))
+			},
+		},
+		Scenario{
+			Name: "highest-zxid-joins-late", Family: "writes",
+			Description: "as old-leader-uncommitted-tail-trunc, but epoch 2 commits write 5 before 3 returns: the tail of epoch 1 would need a TRUNC across an epoch boundary, which syncFollower refuses, so 3 gets a SNAP, loses writes 3 and 4 and gains write 5",
+			Reference:   "QuorumPeerMainTest.testHighestZxidJoinLate (ZOOKEEPER-1154, 1156); LearnerHandler.queueCommittedProposals (\"Cannot send TRUNC to peer ... different epoch\")",
+			Build: func(seed uint64) *sim.RunSpec {
+				return uncommittedTail().Writes(2, 4*time.Second).Restart(3, 5*time.Second).StopWhenStable().Spec("highest-zxid-joins-late", seed)
+			},
+			Expect: func(r *checker.Report) error {
+				return all(violations(r), synced(r, 2, 3, 2, "SNAP"), probe(r, protocol.ProbeSnapFromRefusedTrunc), answeredOK(r, 3),
+					sameHistory(r, 3, 1, 2, 3))
+			},
+		},
+		Scenario{
 			Name: "write-during-sync-4394", Family: "writes", Knobs: []string{"CommitAfterNewLeaderNPE"},
 			Description: "as write-during-sync with ZOOKEEPER-4394 restored: at NEWLEADER the learner logs the committed txns and drops the proposals not yet committed, so the next COMMIT names a proposal it no longer has",
 			Reference:   "ZOOKEEPER-4394, shared/spec/bug-knobs.md",
@@ -94,6 +131,26 @@ func writeDuringSync() *Builder {
 		b.Writes(3, 1190*time.Millisecond+time.Duration(i)*time.Millisecond)
 	}
 	return b
+}
+
+// uncommittedTail: writes 1-2 commit on a cold start of three; both followers crash at 2 s and
+// leader 3 logs writes 3 and 4 alone (it notices the lost quorum only at its next tick), then
+// crashes at 2.5 s. Voters 1 and 2 restart at 3 s under leader 2.
+func uncommittedTail() *Builder {
+	return AssignedCluster(3, 0).Writes(3, time.Second, 1001*time.Millisecond).Crash(1, 2*time.Second).Crash(2, 2*time.Second).
+		Writes(3, 2050*time.Millisecond, 2051*time.Millisecond).Crash(3, 2500*time.Millisecond).
+		LeaderChange(2500*time.Millisecond, 2).Restart(1, 3*time.Second).Restart(2, 3*time.Second)
+}
+
+// synced2 expects a sync of learner by leader in epoch with mode, any of them (not only the
+// first).
+func synced2(r *checker.Report, leader, learner protocol.ServerID, epoch protocol.Epoch, mode string) error {
+	for _, s := range r.Syncs {
+		if s.Leader == leader && s.Learner == learner && s.Epoch == epoch && s.Mode == mode {
+			return nil
+		}
+	}
+	return fmt.Errorf("leader %d never synced learner %d in epoch %d with %s (syncs: %+v)", leader, learner, epoch, mode, r.Syncs)
 }
 
 // answeredOK expects n writes answered ok.
