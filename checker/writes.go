@@ -1,7 +1,9 @@
 package checker
 
 import (
+	"fmt"
 	"slices"
+	"strings"
 
 	"zabsim/protocol"
 	"zabsim/sim"
@@ -119,4 +121,28 @@ func (l *writeLog) records(ids []protocol.ServerID, disks []protocol.Disk) []Wri
 		}
 	}
 	return out
+}
+
+// Line describes the write on one line, as the text report and the run's page show it.
+func (w WriteRecord) Line() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "write v=%d asked of %d at %s", w.Value, w.AskedOf, w.AskedAt)
+	if w.Zxid != 0 {
+		fmt.Fprintf(&b, ": %s", w.Zxid)
+		if w.ProposedBy != 0 {
+			fmt.Fprintf(&b, " proposed by %d", w.ProposedBy)
+		}
+	}
+	if w.Committed {
+		fmt.Fprintf(&b, ", committed at %s acks %v", w.CommittedAt, w.Acks)
+	}
+	if len(w.AppliedBy) > 0 {
+		fmt.Fprintf(&b, ", applied by %v", w.AppliedBy)
+	}
+	answer := "no answer"
+	if w.Answer != "" {
+		answer = w.Answer + " at " + w.AnswerAt.String()
+	}
+	fmt.Fprintf(&b, ", %s, durable on %v", answer, w.DurableOn)
+	return b.String()
 }

@@ -77,23 +77,6 @@ func writeWrites(w io.Writer, ws []checker.WriteRecord) {
 	fmt.Fprintf(w, "writes: %d asked, %d ok, %d connection-loss, %d not-serving, %d unanswered\n",
 		len(ws), answers["ok"], answers["connection-loss"], answers["not-serving"], answers[""])
 	for _, x := range ws {
-		fmt.Fprintf(w, "  write v=%d asked of %d at %s", x.Value, x.AskedOf, x.AskedAt)
-		if x.Zxid != 0 {
-			fmt.Fprintf(w, ": %s", x.Zxid)
-			if x.ProposedBy != 0 {
-				fmt.Fprintf(w, " proposed by %d", x.ProposedBy)
-			}
-		}
-		if x.Committed {
-			fmt.Fprintf(w, ", committed at %s acks %v", x.CommittedAt, x.Acks)
-		}
-		if len(x.AppliedBy) > 0 {
-			fmt.Fprintf(w, ", applied by %v", x.AppliedBy)
-		}
-		answer := "no answer"
-		if x.Answer != "" {
-			answer = x.Answer + " at " + x.AnswerAt.String()
-		}
-		fmt.Fprintf(w, ", %s, durable on %v\n", answer, x.DurableOn)
+		fmt.Fprintf(w, "  %s\n", x.Line())
 	}
 }

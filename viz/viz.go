@@ -63,6 +63,7 @@ type page struct {
 	Refuse []span      `json:"refuse"` // connect refusals
 	Viols  []violation `json:"viols"`
 	Faults []fault     `json:"faults"`
+	Writes []fault     `json:"writes"` // one line per client write; First: its client-write event
 }
 
 type meta struct {
@@ -367,6 +368,17 @@ func build(spec *sim.RunSpec, rep *checker.Report) *page {
 			fr.Text = "fault " + strconv.Itoa(i) + ": " + string(f.Kind)
 		}
 		p.Faults = append(p.Faults, fr)
+	}
+	p.Writes = []fault{}
+	for _, wr := range rep.Writes {
+		first := -1
+		for i := range rep.Trace {
+			if e := &rep.Trace[i]; e.Kind == sim.TrClient && e.Reply.Value == wr.Value {
+				first = i
+				break
+			}
+		}
+		p.Writes = append(p.Writes, fault{Text: wr.Line(), First: first})
 	}
 	for k, v := range rep.ViolationsRaw {
 		vj := violation{At: max(v.TraceIndex, 0), Invariant: v.Invariant, Detail: v.Detail, Time: v.At.String(),

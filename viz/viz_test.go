@@ -247,3 +247,27 @@ func TestLargePage(t *testing.T) {
 	t.Logf("%d trace events, %d steps: page %d bytes written in %v; chromium opened and drew it in %v wall (page script says %s)",
 		len(rep.Trace), rep.Events, st.Size(), written, wall, statusRe.FindString(dom))
 }
+
+// TestPageListsWrites: a run with client writes lists each write, what became of it, in the
+// page's header, as the browser draws it.
+// Reference: issue 9 ("The report, timeline and run file show writes").
+func TestPageListsWrites(t *testing.T) {
+	browser := chromium(t)
+	spec, rep := runOf(t, "writes-committed-everywhere", 1)
+	if len(rep.Writes) != 12 {
+		t.Fatalf("%d writes in the report, want 12", len(rep.Writes))
+	}
+	path := filepath.Join(t.TempDir(), "writes.html")
+	if err := viz.WriteFile(path, spec, rep); err != nil {
+		t.Fatal(err)
+	}
+	dom := dumpDOM(t, browser, path, "")
+	if !strings.Contains(dom, `data-state="ok"`) {
+		t.Fatalf("status: %v", statusRe.FindString(dom))
+	}
+	for _, w := range rep.Writes {
+		if !strings.Contains(dom, html.EscapeString(w.Line())) {
+			t.Errorf("write %d not listed as %q", w.Value, w.Line())
+		}
+	}
+}
