@@ -23,6 +23,12 @@ func (reportedZxidIsTrue) event(x *env, e *sim.TraceEvent) { // TrSend ACKEPOCH,
 	case e.Kind == sim.TrSend && e.Msg.Type == protocol.ACKEPOCH:
 		reported, what = e.Msg.Zxid, "ACKEPOCH"
 	case e.Kind == sim.TrNote && e.Note.Kind == protocol.NoteProposal && e.Note.Peer == e.Server:
+		// A vote for itself is its own report only when it carries its lastProcessedZxid
+		// (getInitLastLoggedZxid). One adopted from a notification may carry a zxid another
+		// server saw it claim earlier: FLE takes any better vote, for itself too.
+		if v, _ := x.View(x.srv); e.Note.Zxid != v.LastZxid {
+			return
+		}
 		reported, what = e.Note.Zxid, "its election vote"
 	default:
 		return
