@@ -168,6 +168,36 @@ func TestShrinkKeepsTheFailure(t *testing.T) {
 	require.Len(t, spec.Faults, before+3, "Shrink must not change its input")
 }
 
+// TestShrinkDropsWritesAndTheTail: writes that do not matter go, and the run ends just after
+// the violation, which it still shows; a liveness failure keeps its length.
+// Reference: issue 9 ("the shrunk counterexample's size (events, faults, writes)").
+func TestShrinkDropsWritesAndTheTail(t *testing.T) {
+	spec, _, err := SpecFor("learners-behind-diff-1136", 1, nil)
+	require.NoError(t, err)
+	for i := range 10 {
+		spec.Writes = append(spec.Writes, sim.ClientWrite{At: protocol.Time(2*time.Second + time.Duration(i)*time.Millisecond), Server: 3})
+	}
+	spec.StopWhenStable, spec.Until = false, protocol.Time(30*time.Second)
+	full, err := checker.Run(spec, checker.Options{})
+	require.NoError(t, err)
+	require.True(t, full.HasViolation(checker.CommittedDurability))
+	small := Shrink(spec, checker.CommittedDurability)
+	require.Empty(t, small.Writes)
+	require.Less(t, small.Until, protocol.Time(time.Second))
+	rep, err := checker.Run(small, checker.Options{})
+	require.NoError(t, err)
+	require.True(t, rep.HasViolation(checker.CommittedDurability))
+	require.Less(t, rep.Events, full.Events/2)
+	require.Len(t, spec.Writes, 10, "Shrink must not change its input")
+
+	live, _, err := SpecFor("disloyal-voter-stalls-3109", 1, nil)
+	require.NoError(t, err)
+	kept := Shrink(live, checker.FalseLeaderAbdicates)
+	rep, err = checker.Run(kept, checker.Options{})
+	require.NoError(t, err)
+	require.True(t, rep.HasViolation(checker.FalseLeaderAbdicates))
+}
+
 // TestCheckDeterminismFindsNothingOnTheCatalogue: the self-check repeats runs byte for byte.
 // Reference: issue 4 ("Determinism self-check").
 func TestCheckDeterminismFindsNothingOnTheCatalogue(t *testing.T) {

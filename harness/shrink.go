@@ -2,25 +2,53 @@ package harness
 
 import (
 	"slices"
+	"time"
 
 	"zabsim/checker"
+	"zabsim/protocol"
 	"zabsim/sim"
 )
 
 // Shrink makes a failing run smaller while it still breaks invariant inv: it drops faults one
-// at a time, then gives servers fresh disks, keeping each change that keeps the failure
-// (greedy delta debugging). The result is a copy; spec is not changed.
+// at a time, then gives servers fresh disks, drops client writes (all at once, then one at a
+// time) and the network's jitter, keeping each change that keeps the failure (greedy delta
+// debugging), and at last ends the run just after the violation. The result is a copy; spec is
+// not changed.
 func Shrink(spec *sim.RunSpec, inv string) *sim.RunSpec {
 	best := cloneSpec(spec)
+	var at protocol.Time // when inv broke in best
 	fails := func(s *sim.RunSpec) bool {
 		rep, err := checker.Run(s, checker.Options{})
-		return err == nil && rep.HasViolation(inv)
+		if err != nil || !rep.HasViolation(inv) {
+			return false
+		}
+		for _, v := range rep.ViolationsRaw {
+			if v.Invariant == inv {
+				at = v.At
+				break
+			}
+		}
+		return true
 	}
 	if !fails(best) {
 		return best
 	}
+	if len(best.Writes) > 0 {
+		try := cloneSpec(best)
+		try.Writes = nil
+		if fails(try) {
+			best = try
+		}
+	}
 	for changed := true; changed; {
 		changed = false
+		for i := len(best.Writes) - 1; i >= 0; i-- {
+			try := cloneSpec(best)
+			try.Writes = slices.Delete(try.Writes, i, i+1)
+			if fails(try) {
+				best, changed = try, true
+			}
+		}
 		for i := len(best.Faults) - 1; i >= 0; i-- {
 			try := cloneSpec(best)
 			try.Faults = slices.Delete(try.Faults, i, i+1)
@@ -43,6 +71,16 @@ func Shrink(spec *sim.RunSpec, inv string) *sim.RunSpec {
 			}
 		}
 	}
+	// The run up to the violation is the same whatever comes after it; an invariant judged at
+	// the end (liveness) keeps the full length, since the shorter run no longer fails.
+	fails(best)
+	if end := at + protocol.Time(time.Millisecond); end < best.Until {
+		try := cloneSpec(best)
+		try.Until, try.StopWhenStable = end, false
+		if fails(try) {
+			best = try
+		}
+	}
 	return best
 }
 
@@ -52,5 +90,6 @@ func cloneSpec(s *sim.RunSpec) *sim.RunSpec {
 	c.Config.Election.Changes = slices.Clone(s.Config.Election.Changes)
 	c.Disks = slices.Clone(s.Disks)
 	c.Faults = slices.Clone(s.Faults)
+	c.Writes = slices.Clone(s.Writes)
 	return &c
 }
