@@ -16,7 +16,8 @@ type WriteRecord struct {
 	Value   uint64            `json:"value"`
 	AskedOf protocol.ServerID `json:"askedOf"`
 	AskedAt protocol.Time     `json:"askedAt"`
-	// Zxid is 0 when no leader proposed it (the server asked was not serving).
+	// Zxid is 0 when no leader proposed it (the server asked was not serving). ProposedBy is
+	// the leader whose PROPOSAL first carried it (0: a leader that logged it alone).
 	Zxid        protocol.Zxid       `json:"zxid"`
 	ProposedBy  protocol.ServerID   `json:"proposedBy,omitempty"`
 	Committed   bool                `json:"committed"`
@@ -35,6 +36,7 @@ type WriteRecord struct {
 type writeLog struct {
 	writes   []WriteRecord // by value-1
 	proposed []proposal
+	logged   []protocol.Txn // every txn of a client write some server logged
 	commits  []commitRec
 	applies  []applyRec
 }
@@ -71,6 +73,15 @@ func (l *writeLog) onTrace(e *sim.TraceEvent) {
 				w.Zxid = e.Reply.Zxid
 			}
 		}
+	case sim.TrPersist:
+		// A leader with no forwarding follower logs a write without a PROPOSAL.
+		if e.Write.Kind == protocol.WriteTxns {
+			for _, t := range e.Write.Txns {
+				if t.Value != 0 && !slices.ContainsFunc(l.logged, func(x protocol.Txn) bool { return x == t }) {
+					l.logged = append(l.logged, t)
+				}
+			}
+		}
 	case sim.TrSend:
 		if e.Msg.Type == protocol.PROPOSAL && e.Msg.Txn.Value != 0 && !slices.ContainsFunc(l.proposed, func(p proposal) bool { return p.txn == e.Msg.Txn }) {
 			l.proposed = append(l.proposed, proposal{txn: e.Msg.Txn, leader: e.Server})
@@ -92,9 +103,15 @@ func (l *writeLog) records(ids []protocol.ServerID, disks []protocol.Disk) []Wri
 	copy(out, l.writes)
 	for i := range out {
 		w := &out[i]
+		for _, t := range l.logged {
+			if t.Value == w.Value && w.Zxid == 0 {
+				w.Zxid = t.Zxid
+			}
+		}
 		for _, p := range l.proposed {
 			if p.txn.Value == w.Value {
 				w.Zxid, w.ProposedBy = p.txn.Zxid, p.leader
+				break
 			}
 		}
 		w.Acks, w.AppliedBy, w.DurableOn = []protocol.ServerID{}, []protocol.ServerID{}, []protocol.ServerID{}

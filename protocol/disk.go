@@ -160,9 +160,12 @@ func (d *Disk) Apply(w DiskWrite) {
 		// Disks share arrays freely (a restart, a replaced disk, the peer's mirror): a new
 		// array for every append, so no holder ever sees another's txns.
 		// A txn at or below the last logged zxid is written again (FileTxnLog.append only
-		// warns "Current zxid ... is <= ..."), and a load's replay skips it, being at or
-		// below what it already processed: the history stays one txn per zxid. A learner
-		// gets such a txn when its leader forwards an outstanding proposal it logged before.
+		// warns "Current zxid ... is <= ..."), and a load replays it again too
+		// (fastForwardFromEdits logs an error and processes it); for the same txn that
+		// changes nothing, so the model keeps one copy per zxid. A learner gets such a txn
+		// when its leader forwards an outstanding proposal it logged before. A different txn
+		// below the last logged zxid is dropped here too, which ZooKeeper would not do; the
+		// model's syncs do not produce one (the history invariants would see the hole).
 		i := indexAbove(w.Txns, lastZxid(d.Txns))
 		d.Txns = appendCopy(d.Txns, w.Txns[i:]...)
 	case WriteTruncate:

@@ -169,10 +169,10 @@ func (p *QuorumPeer) writeFailed(in Input, out []Effect) []Effect {
 	}
 	switch in.Write.Kind {
 	case WriteTruncate:
-		// ZKDatabase.truncateLog clears the database (initialized = false) before it
-		// truncates the log, so after the exception the next getLastLoggedZxid reloads it
-		// from the disk as the failed write left it.
-		p.reloadFromDisk()
+		// FileTxnSnapLog.truncateLog catches the IOException and returns false, and
+		// Learner.syncWithLeader exits on that (QUORUM_PACKET_ERROR), as it does when no log
+		// holds the target (FileTxnSnapLog.java:513-534, Learner.java:619-627).
+		return p.exit("Not able to truncate the log "+in.Write.Zxid.String()+": IOException writing truncate", out)
 	case WriteTxns:
 		// ZooKeeper applies a committed txn before, or apart from, its fsync (the NEWLEADER
 		// step: appendRequest, processTxn, then ZKDatabase.commit; in BROADCAST the commit

@@ -186,6 +186,14 @@ func holds(r *checker.Report, id protocol.ServerID, z protocol.Zxid) error {
 	return nil
 }
 
+// lacks expects server id's durable history to hold no txn of zxid z at the end.
+func lacks(r *checker.Report, id protocol.ServerID, z protocol.Zxid) error {
+	if s, _ := r.Server(id); protocol.IndexOfTxn(s.History, z) >= 0 {
+		return fmt.Errorf("server %d ends with %s on disk (history %v)", id, z, s.History)
+	}
+	return nil
+}
+
 // synced expects the first sync of learner to use mode, from leader in epoch.
 func synced(r *checker.Report, leader, learner protocol.ServerID, epoch protocol.Epoch, mode string) error {
 	for _, s := range r.Syncs {

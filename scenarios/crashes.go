@@ -103,15 +103,16 @@ func init() {
 		},
 		Scenario{
 			Name: "truncate-write-fails", Family: "crash",
-			Description: "voter 1 holds 0x100000002, which leader 3 lacks: its TRUNC 0x100000001 fails (IOException). ZKDatabase.truncateLog had cleared the database first, so the next vote reloads it from the untouched log and reports 0x100000002; the second attempt truncates",
-			Reference:   "ZKDatabase.truncateLog, QuorumPeer.getLastLoggedZxid",
+			Description: "voter 1 holds 0x100000002, which leader 3 lacks: its TRUNC 0x100000001 fails (IOException). FileTxnSnapLog.truncateLog returns false and the learner exits (\"Not able to truncate the log\"), as when no log holds the target; restarted 1 s later from its untouched disk, it reports 0x100000002 again and the second TRUNC succeeds",
+			Reference:   "FileTxnSnapLog.truncateLog, Learner.syncWithLeader (TRUNC)",
 			Build: func(seed uint64) *sim.RunSpec {
 				return AssignedCluster(3, 0).Disk(1, 1, 1, z(1, 1), z(1, 2)).Disk(2, 1, 1, z(1, 1)).Disk(3, 1, 1, z(1, 1)).
-					DiskFault(1, 0, protocol.WriteTruncate, 1).StopWhenStable().Spec("truncate-write-fails", seed)
+					DiskFault(1, 0, protocol.WriteTruncate, 1).Restart(1, 1500*time.Millisecond).StopWhenStable().Spec("truncate-write-fails", seed)
 			},
 			Expect: func(r *checker.Report) error {
 				return all(violations(r), live(r), probe(r, protocol.ProbeWriteFailed), synced(r, 3, 1, 2, "TRUNC"),
-					roleEnd(r, 1, "FOLLOWING", 0, "IOException writing truncate", 0, time.Second), lastZxid(r, 1, z(1, 1)))
+					roleEnd(r, 1, "FOLLOWING", 0, "exit: Not able to truncate the log 0x100000001", 0, time.Second),
+					syncedTwice(r, 3, 1, 2, "TRUNC"), lastZxid(r, 1, z(1, 1)))
 			},
 		},
 		Scenario{
@@ -124,7 +125,8 @@ func init() {
 			},
 			Expect: func(r *checker.Report) error {
 				return all(violations(r), live(r), probe(r, protocol.ProbeWriteFailed), synced(r, 3, 1, 2, "DIFF"),
-					roleEnd(r, 1, "FOLLOWING", 0, "IOException writing txnlog", 0, time.Second), holds(r, 1, z(1, 2)))
+					roleEnd(r, 1, "FOLLOWING", 0, "IOException writing txnlog", 0, time.Second), syncedTwice(r, 3, 1, 2, "DIFF"),
+					holds(r, 1, z(1, 2)))
 			},
 		},
 		Scenario{

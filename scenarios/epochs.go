@@ -32,15 +32,17 @@ func init() {
 		},
 		Scenario{
 			Name: "old-leader-uncommitted-txn-snap", Family: "epochs",
-			Description: "leader 3 of epoch 1 logged 0x100000001 alone and died, and voters 1 and 2 formed epoch 2 without it; now voter 2 leads epoch 3, and 3 joins while 2 activates (lastProcessedZxid 0; voter 1 starts 100 ms late). Its last zxid is past the leader's committed log and of another epoch, so it gets a SNAP of the leader's empty history and loses the uncommitted txn. ZooKeeper sends TRUNC 0x0 here (phantom-txn-after-trunc)",
+			Description: "leader 3 of epoch 1 logged 0x100000001 alone and died, and voters 1 and 2 formed epoch 2 without it; now voter 2 leads epoch 3, and 3 joins while 2 activates (lastProcessedZxid 0; voter 1 starts 100 ms late). Its last zxid is past the leader's committed log and of another epoch, so it gets a SNAP of the leader's empty history and loses the uncommitted txn, also after a restart. ZooKeeper sends TRUNC 0x0 here (phantom-txn-after-trunc)",
 			Reference:   "LearnerHandler.syncFollower; measured on ZooKeeper 3.8.0 (docs/knobs.md, TruncToZxidNotHeld)",
 			Build: func(seed uint64) *sim.RunSpec {
-				return phantomTrunc().StopWhenStable().Spec("old-leader-uncommitted-txn-snap", seed)
+				// The restart pins the model's assumption that a SNAP's learner does not replay
+				// its older log files (README, Modelling choices).
+				return phantomTrunc().Crash(3, time.Second).Restart(3, 1500*time.Millisecond).StopWhenStable().Spec("old-leader-uncommitted-txn-snap", seed)
 			},
 			Expect: func(r *checker.Report) error {
 				return all(violations(r), established(r, 2, 3, 200*time.Millisecond, 300*time.Millisecond),
 					syncedByArrival(r, 2, 1, 3), synced(r, 2, 3, 3, "SNAP"), probe(r, protocol.ProbeSnapFromRefusedTrunc),
-					lastZxid(r, 3, 0), allEpochs(r, 3, 1, 2, 3))
+					lacks(r, 3, z(1, 1)), allEpochs(r, 3, 1, 2, 3))
 			},
 		},
 		Scenario{

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"zabsim/checker"
@@ -27,7 +28,7 @@ func init() {
 			},
 			Expect: func(r *checker.Report) error {
 				return all(violations(r), probe(r, protocol.ProbeClientWriteCommitted), answeredOK(r, 12),
-					sameHistory(r, 12, 1, 2, 3))
+					sameHistory(r, 12, 1, 2, 3), appliedByAll(r, 1, 2, 3))
 			},
 		},
 		Scenario{
@@ -153,6 +154,30 @@ func synced2(r *checker.Report, leader, learner protocol.ServerID, epoch protoco
 	return fmt.Errorf("leader %d never synced learner %d in epoch %d with %s (syncs: %+v)", leader, learner, epoch, mode, r.Syncs)
 }
 
+// syncedTwice expects two syncs of learner by leader in epoch with mode.
+func syncedTwice(r *checker.Report, leader, learner protocol.ServerID, epoch protocol.Epoch, mode string) error {
+	n := 0
+	for _, s := range r.Syncs {
+		if s.Leader == leader && s.Learner == learner && s.Epoch == epoch && s.Mode == mode {
+			n++
+		}
+	}
+	if n < 2 {
+		return fmt.Errorf("leader %d synced learner %d in epoch %d with %s %d times, want 2 (syncs: %+v)", leader, learner, epoch, mode, n, r.Syncs)
+	}
+	return nil
+}
+
+// appliedByAll expects every write to have been applied in broadcast by each of ids.
+func appliedByAll(r *checker.Report, ids ...protocol.ServerID) error {
+	for _, w := range r.Writes {
+		if !slices.Equal(w.AppliedBy, ids) {
+			return fmt.Errorf("write %d applied by %v, want %v", w.Value, w.AppliedBy, ids)
+		}
+	}
+	return nil
+}
+
 // answeredOK expects n writes answered ok.
 func answeredOK(r *checker.Report, n int) error {
 	if got := r.Probes[protocol.ProbeClientWriteCommitted]; got != n {
@@ -161,16 +186,24 @@ func answeredOK(r *checker.Report, n int) error {
 	return nil
 }
 
-// sameHistory expects each of ids to end with the same durable history of n txns, in zxid order,
-// holding each write value 1..n once.
+// sameHistory expects each of ids to end with the same durable history of n txns, in zxid order
+// (the report's histories are), whose values are exactly the answered writes' (each once).
 func sameHistory(r *checker.Report, n int, ids ...protocol.ServerID) error {
 	first, _ := r.Server(ids[0])
-	seen := make(map[uint64]bool)
-	for _, t := range first.History {
-		seen[t.Value] = true
+	var want []uint64
+	for _, w := range r.Writes {
+		if w.Answer == "ok" {
+			want = append(want, w.Value)
+		}
 	}
-	if len(first.History) != n || len(seen) != n {
-		return fmt.Errorf("server %d ends with %d txns (%d values), want %d", ids[0], len(first.History), len(seen), n)
+	var got []uint64
+	for _, t := range first.History {
+		got = append(got, t.Value)
+	}
+	slices.Sort(want)
+	slices.Sort(got)
+	if len(first.History) != n || !slices.Equal(got, want) {
+		return fmt.Errorf("server %d ends with values %v, want the %d answered ok: %v", ids[0], got, n, want)
 	}
 	for _, id := range ids[1:] {
 		s, _ := r.Server(id)
