@@ -180,7 +180,9 @@ func (p *QuorumPeer) writeFailed(in Input, out []Effect) []Effect {
 		// A failed write here leaves nothing on disk, so keeping it would leave a server
 		// that reports, and is later DIFFed past, txns its log lacks: a hole. What a real
 		// failed fsync leaves on disk is unknown, so the model takes the consistent side and
-		// reloads the database from the disk (README, Modelling choices).
+		// reloads the database from the disk (README, Modelling choices). ZOOKEEPER-4882
+		// reports this data loss on ZooKeeper, and its pull request (apache/zookeeper#2268,
+		// open) reloads the database the same way.
 		p.reloadFromDisk()
 	}
 	switch p.state {
