@@ -104,13 +104,21 @@ func init() {
 		},
 		Scenario{
 			Name: "write-during-sync-4394", Family: "writes", Knobs: []string{"CommitAfterNewLeaderNPE"},
-			Description: "as write-during-sync with ZOOKEEPER-4394 restored: at NEWLEADER the learner logs the committed txns and drops the proposals not yet committed, so the next COMMIT names a proposal it no longer has",
+			Description: "as write-during-sync with ZOOKEEPER-4394 restored: at NEWLEADER the learner logs the committed txns and drops the proposals not yet committed, so the next COMMIT names a proposal it no longer has (during the sync: CommitInSyncWellFormed; just after UPTODATE: the follower exits)",
 			Reference:   "ZOOKEEPER-4394, shared/spec/bug-knobs.md",
 			Build: func(seed uint64) *sim.RunSpec {
 				return writeDuringSync().Knob("CommitAfterNewLeaderNPE").StopWhenStable().Spec("write-during-sync-4394", seed)
 			},
 			Expect: func(r *checker.Report) error {
-				return violationsInclude(r, checker.CommitInSyncWellFormed)
+				// Usually the COMMIT comes before UPTODATE and CommitInSyncWellFormed sees it;
+				// when it comes just after, the follower exits on it (UNMATCHED_TXN_COMMIT,
+				// the NPE's place in master's code), a few runs in a thousand.
+				if err := violationsInclude(r, checker.CommitInSyncWellFormed); err != nil {
+					if roleEnd(r, 1, "FOLLOWING", 0, "exit: Committing zxid", time.Second, 2*time.Second) != nil {
+						return err
+					}
+				}
+				return nil
 			},
 		},
 	)
