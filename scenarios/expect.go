@@ -103,6 +103,25 @@ func (Expectations) Outsider(r *checker.Report, id protocol.ServerID, kind, reas
 	return outsiderKind(r, id, kind, reason)
 }
 
+// Holds expects server id's durable history to hold a txn of zxid z at the end; Lacks, none.
+func (Expectations) Holds(r *checker.Report, id protocol.ServerID, z protocol.Zxid) error {
+	return holds(r, id, z)
+}
+
+// Lacks expects server id's durable history to hold no txn of zxid z at the end.
+func (Expectations) Lacks(r *checker.Report, id protocol.ServerID, z protocol.Zxid) error {
+	return lacks(r, id, z)
+}
+
+// AnsweredOK expects n client writes to have been answered ok.
+func (Expectations) AnsweredOK(r *checker.Report, n int) error { return answeredOK(r, n) }
+
+// SameHistory expects each of ids to end with the same durable history of n txns whose values
+// are exactly those of the writes answered ok.
+func (Expectations) SameHistory(r *checker.Report, n int, ids ...protocol.ServerID) error {
+	return sameHistory(r, n, ids...)
+}
+
 // FaultHappened expects the i-th scheduled fault (0-based, in builder order) to have happened.
 func (Expectations) FaultHappened(r *checker.Report, i int) error { return faultHappened(r, i) }
 

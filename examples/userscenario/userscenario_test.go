@@ -67,3 +67,20 @@ func TestLeaderCrashAndRejoin(t *testing.T) {
 		},
 	}, 1, 2, 3, 4, 5, 6, 7, 8)
 }
+
+// TestMyWrites: three writes asked of a follower are forwarded, committed and end on every
+// disk, in one order.
+func TestMyWrites(t *testing.T) {
+	expect := scenarios.Expect
+	s := scenarios.Scenario{
+		Name: "my-writes",
+		Build: func(seed uint64) *sim.RunSpec {
+			return scenarios.Cluster(3, 0).Writes(1, time.Second, 1001*time.Millisecond, 1002*time.Millisecond).
+				StopWhenStable().Spec("my-writes", seed)
+		},
+		Expect: func(r *checker.Report) error {
+			return expect.All(expect.NoViolations(r), expect.AnsweredOK(r, 3), expect.SameHistory(r, 3, 1, 2, 3))
+		},
+	}
+	scenarios.Check(t, s, 1, 2, 3)
+}
