@@ -103,6 +103,21 @@ func init() {
 			},
 		},
 		Scenario{
+			Name: "isolated-leader-failed-txn", Family: "writes",
+			Description: "leader 3 of a cold start loses both followers, logs write 3 alone before it notices, and goes LOOKING with the txn in its log and database; a partition keeps it away while voters 1 and 2 restart and form epoch 2 under 2. After the heal (its dial cut by the partition first times out, and its poll waits have grown) it follows 2 and the failed txn is TRUNCated, and stays gone across a restart of 3",
+			Reference:   "QuorumPeerMainTest.testFailedTxnAsPartOfQuorumLoss (ZOOKEEPER-2845)",
+			Build: func(seed uint64) *sim.RunSpec {
+				return Cluster(3, 0).Writes(3, time.Second, 1001*time.Millisecond).Crash(1, 2*time.Second).Crash(2, 2*time.Second).
+					Writes(3, 2050*time.Millisecond).Partition(2500*time.Millisecond, 4*time.Second, []protocol.ServerID{3}, []protocol.ServerID{1, 2}).
+					Restart(1, 3*time.Second).Restart(2, 3*time.Second).Crash(3, 25*time.Second).Restart(3, 25500*time.Millisecond).
+					StopWhenStable().Spec("isolated-leader-failed-txn", seed)
+			},
+			Expect: func(r *checker.Report) error {
+				return all(violations(r), truncBefore(r, 2, 3, 2, 25*time.Second), lacks(r, 3, z(1, 3)), answeredOK(r, 2),
+					sameHistory(r, 2, 1, 2, 3))
+			},
+		},
+		Scenario{
 			Name: "write-during-sync-4394", Family: "writes", Knobs: []string{"CommitAfterNewLeaderNPE"},
 			Description: "as write-during-sync with ZOOKEEPER-4394 restored: at NEWLEADER the learner logs the committed txns and drops the proposals not yet committed, so the next COMMIT names a proposal it no longer has (during the sync: CommitInSyncWellFormed; just after UPTODATE: the follower exits)",
 			Reference:   "ZOOKEEPER-4394, shared/spec/bug-knobs.md",
@@ -160,6 +175,16 @@ func synced2(r *checker.Report, leader, learner protocol.ServerID, epoch protoco
 		}
 	}
 	return fmt.Errorf("leader %d never synced learner %d in epoch %d with %s (syncs: %+v)", leader, learner, epoch, mode, r.Syncs)
+}
+
+// truncBefore expects learner to be TRUNCated by leader in epoch before t.
+func truncBefore(r *checker.Report, leader, learner protocol.ServerID, epoch protocol.Epoch, t time.Duration) error {
+	for _, s := range r.Syncs {
+		if s.Leader == leader && s.Learner == learner && s.Epoch == epoch && s.Mode == "TRUNC" && s.At < protocol.Time(t) {
+			return nil
+		}
+	}
+	return fmt.Errorf("leader %d did not TRUNC learner %d in epoch %d before %s (syncs: %+v)", leader, learner, epoch, t, r.Syncs)
 }
 
 // syncedTwice expects two syncs of learner by leader in epoch with mode.
