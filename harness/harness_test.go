@@ -79,6 +79,7 @@ var knobFindings = map[string]string{
 	"CommitAfterNewLeaderNPE":         checker.CommitInSyncWellFormed,
 	"LastProcessedSetOnDiff":          checker.ReportedZxidIsTrue,
 	"RetainDbWithoutFastForward":      checker.ReportedZxidIsTrue,
+	"AcksKeptAcrossResync":            checker.CommittedDurability,
 }
 
 // TestKnobSweepsFindTheirBugs turns each bug knob on across the whole catalogue: the sweep must

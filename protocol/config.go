@@ -183,6 +183,12 @@ type Knobs struct {
 	// so a learner whose log lacks the target (another epoch's history, or a SNAP-synced log
 	// that starts above it) keeps, applies and serves a txn its leader never had.
 	TruncToZxidNotHeld bool
+	// AcksKeptAcrossResync (found by zabsim; ZooKeeper master has the same code): a learner's
+	// acks of outstanding proposals outlive its reconnect. Leader.removeLearnerHandler leaves
+	// the proposals' ack sets alone and the new handler's syncFollower does not touch them, so
+	// when the resync TRUNCs (or SNAPs) the learner below a proposal it acked, the leader still
+	// counts that ack and can commit the proposal on fewer durable copies than a quorum.
+	AcksKeptAcrossResync bool
 }
 
 // KnobNames lists the knobs in a fixed order, for flags and run files.
@@ -205,6 +211,7 @@ var KnobNames = []string{
 	"CommitAfterNewLeaderNPE",
 	"LastProcessedSetOnDiff",
 	"RetainDbWithoutFastForward",
+	"AcksKeptAcrossResync",
 }
 
 // PendingKnobs are modelled in the protocol but not yet offered: a knob no invariant can be seen
@@ -250,6 +257,8 @@ func (k *Knobs) field(name string) *bool {
 		return &k.RetainDbWithoutFastForward
 	case "TruncToZxidNotHeld":
 		return &k.TruncToZxidNotHeld
+	case "AcksKeptAcrossResync":
+		return &k.AcksKeptAcrossResync
 	}
 	return nil
 }

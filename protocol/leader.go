@@ -460,6 +460,11 @@ func (p *QuorumPeer) syncFollower(now Time, h *learnerHandler, out []Effect) []E
 		plan = SyncPlan{Mode: DIFF, Zxid: plan.Zxid}
 	}
 	h.syncMode = plan.Mode
+	if plan.Mode != DIFF && !k.AcksKeptAcrossResync {
+		if p.dropResyncedAcks(h.sid, plan.Current) {
+			out = probe(out, ProbeResyncDroppedAck)
+		}
+	}
 	out = note(out, Note{Kind: NoteSyncChosen, Peer: h.sid, Mode: plan.Mode, Zxid: plan.Zxid, PeerZxid: h.ss.LastZxid, Epoch: l.epoch})
 	switch plan.Mode {
 	case SNAP:
@@ -504,6 +509,24 @@ func (p *QuorumPeer) syncFollower(now Time, h *learnerHandler, out []Effect) []E
 	h.sendingThreadStarted = true
 	h.state = hAwaitNewLeaderAck
 	return p.handlerArm(h, p.cfg.InitLimitTime(), out)
+}
+
+// dropResyncedAcks forgets sid's acks of the outstanding proposals above current, the zxid a
+// TRUNC or SNAP brings it to: its disk will no longer hold them, and it acks them again once
+// startForwarding has re-sent them and it has logged them. ZooKeeper keeps these acks (the
+// AcksKeptAcrossResync knob): Leader.removeLearnerHandler (Leader.java 293-303) only leaves the
+// learner sets, and nothing on the new handler's path clears Proposal.qvAcksetPairs.
+func (p *QuorumPeer) dropResyncedAcks(sid ServerID, current Zxid) (dropped bool) {
+	for i := range p.lead.outstanding {
+		pr := &p.lead.outstanding[i]
+		if pr.txn.Zxid > current {
+			if j := slices.Index(pr.acks, sid); j >= 0 {
+				pr.acks = slices.Delete(slices.Clone(pr.acks), j, j+1)
+				dropped = true
+			}
+		}
+	}
+	return dropped
 }
 
 // handlerWaitForStartup: read timeout becomes syncLimit, then waitForStartup; once the leader's

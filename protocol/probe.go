@@ -41,6 +41,7 @@ const (
 	ProbeSnapCount                               // the logging thread took a snapshot after snapCount txns
 	ProbeClientWriteCommitted                    // a client was told its write succeeded
 	ProbeTruncTargetNotLogged                    // a TRUNC named a zxid the learner's log lacks (ZooKeeper keeps the txn above it)
+	ProbeResyncDroppedAck                        // a TRUNC or SNAP resync made the leader forget a learner's ack
 	ProbeCount                                   // number of probes + 1
 )
 
@@ -60,6 +61,7 @@ var probeNames = [...]string{
 	ProbeSnapFromRefusedTrunc: "snap-from-refused-trunc", ProbeCrashLogToAck: "crash-between-log-and-ack",
 	ProbeLogQueuedAtRoleEnd: "log-queued-at-role-end", ProbeSnapCount: "snapshot-snapcount",
 	ProbeClientWriteCommitted: "client-write-committed", ProbeTruncTargetNotLogged: "trunc-target-not-logged",
+	ProbeResyncDroppedAck: "resync-dropped-ack",
 }
 
 func (p Probe) String() string {

@@ -246,3 +246,50 @@ func sameHistory(r *checker.Report, n int, ids ...protocol.ServerID) error {
 	}
 	return nil
 }
+
+// staleAck: five voters, leader 5, one write committed everywhere. A second write to the leader reaches voter 1 at once, but the
+// learner port from 5 to voters 2-4 holds everything for 1.5 s (TCP retransmitting), so only
+// 5 and 1 log and ack it. Voter 1 crashes and restarts while the proposal waits; its
+// FOLLOWERINFO reports the proposal, which is past the leader's committedLog, so the leader
+// TRUNCs it to 0x100000001, and voter 1 dies again just after the truncation. When the held
+// PROPOSALs arrive, voter 2 acks first, then 3 and 4.
+func staleAck() *Builder {
+	const w = 2 * time.Second
+	b := AssignedCluster(5, 0).ExactTiming().Writes(5, time.Second, w)
+	for _, held := range []struct {
+		to   []protocol.ServerID
+		heal time.Duration
+	}{{[]protocol.ServerID{2}, 1500 * time.Millisecond}, {[]protocol.ServerID{3, 4}, 1600 * time.Millisecond}} {
+		b.fault(sim.Fault{Kind: sim.FaultPartition, At: at(w - time.Millisecond), Heal: at(w + held.heal),
+			OneWay: true, Port: sim.PortLearner, Groups: [][]protocol.ServerID{{5}, held.to}})
+	}
+	return b.Crash(1, w+40*time.Millisecond).Restart(1, w+100*time.Millisecond).
+		CrashPoint(1, w+100*time.Millisecond, protocol.WriteTruncate, 1, sim.CrashAfter)
+}
+
+func init() {
+	register(
+		Scenario{
+			Name: "resync-drops-stale-ack", Family: "writes",
+			Description: "a proposal acked by leader 5 and voter 1 only; voter 1 restarts, is TRUNCated below it and dies after the truncation. The leader forgets voter 1's ack at the TRUNC, so the proposal commits only when the third real ack reaches it (voter 3's or 4's, 100 ms after voter 2's)",
+			Reference:   "LearnerHandler.syncFollower; Leader.removeLearnerHandler keeps the acks (the AcksKeptAcrossResync knob)",
+			Build: func(seed uint64) *sim.RunSpec {
+				return staleAck().StopWhenStable().Spec("resync-drops-stale-ack", seed)
+			},
+			Expect: func(r *checker.Report) error {
+				return all(violations(r), probe(r, protocol.ProbeResyncDroppedAck), probe(r, protocol.ProbeSyncTRUNC), answeredOK(r, 2))
+			},
+		},
+		Scenario{
+			Name: "stale-ack-after-trunc", Family: "writes", Knobs: []string{"AcksKeptAcrossResync"},
+			Description: "as resync-drops-stale-ack with ZooKeeper's ack sets: the leader still counts voter 1's ack after the TRUNC removed the txn from its log, so voter 2's ack makes three and the proposal commits while only voters 5 and 2 hold it: a crash of both now loses a txn C promised",
+			Reference:   "Leader.removeLearnerHandler, Leader.processAck, LearnerHandler.syncFollower (found by zabsim)",
+			Build: func(seed uint64) *sim.RunSpec {
+				return staleAck().Knob("AcksKeptAcrossResync").StopWhenStable().Spec("stale-ack-after-trunc", seed)
+			},
+			Expect: func(r *checker.Report) error {
+				return violationsInclude(r, checker.CommittedDurability)
+			},
+		},
+	)
+}
