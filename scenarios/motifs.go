@@ -27,6 +27,10 @@ const (
 	// handshake writes, the others carry the activation on, and the follower comes back to
 	// the same leader and epoch as a late joiner (ZOOKEEPER-2307, -1653, -1282's settings).
 	motifHandshakeRejoin
+	// motifWritesAroundSync: one follower is down while writes commit, so it comes back to a
+	// DIFF of them, and a burst of writes meets its sync; sometimes one of its NEWLEADER-step
+	// writes fails (the settings of ZOOKEEPER-4394, 2355, 1136 and 4685).
+	motifWritesAroundSync
 	motifCount
 )
 
@@ -39,8 +43,40 @@ func generateMotif(d Drawer, b *Builder, voters int) time.Duration {
 		return mixedRounds(d, b, voters)
 	case motifHandshakeRejoin:
 		return handshakeFault(d, b, voters, false)
+	case motifWritesAroundSync:
+		return writesAroundSync(d, b, voters)
 	}
 	return 0
+}
+
+// writesAroundSync: a follower of the expected leader crashes once the ensemble is up, misses
+// a few writes, and restarts; a burst of writes to the leader starts while it elects and
+// registers, so proposals and COMMITs reach it during its sync (packetsNotLogged,
+// packetsCommitted). In one run of three, its updatingEpoch marker or its NEWLEADER-step txn
+// log write fails, so it leaves the sync after the DIFF and before applying it.
+func writesAroundSync(d Drawer, b *Builder, voters int) time.Duration {
+	label := func(s string) string { return "writes around sync " + s }
+	leader := expectedLeader(b, voters)
+	victim := pickFollowers(d, label("victim"), voters, leader, 1, nil)
+	if len(victim) == 0 {
+		return 0
+	}
+	down := time.Duration(d.Draw(label("down ms"), 1000, 5000)) * time.Millisecond
+	up := down + time.Duration(d.Draw(label("away ms"), 200, 3000))*time.Millisecond
+	b.Crash(victim[0], down).Restart(victim[0], up)
+	for i := range d.Draw(label("missed writes"), 1, 5) {
+		b.Writes(leader, down+50*time.Millisecond+time.Duration(i)*time.Millisecond)
+	}
+	burst := d.Draw(label("burst writes"), 20, 80)
+	start := up + time.Duration(d.Draw(label("burst delay ms"), 0, 100))*time.Millisecond
+	for i := range burst {
+		b.Writes(leader, start+time.Duration(i)*time.Millisecond)
+	}
+	if d.Draw(label("sync write fails"), 0, 2) == 0 {
+		w := []protocol.WriteKind{protocol.WriteUpdatingEpochMarker, protocol.WriteTxns}[d.Draw(label("sync write"), 0, 1)]
+		b.DiskFault(victim[0], up, w, 1)
+	}
+	return start + time.Duration(burst)*time.Millisecond
 }
 
 // expectedLeader is the voter Fast Leader Election should pick when every voter starts at once:

@@ -39,6 +39,8 @@ func TestMotifsReachTheirBugs(t *testing.T) {
 		{motifBareQuorumHandshake, "EpochAckWaitsWrongFlag", checker.ActivationNeedsVoterQuorum, runs / 5},
 		{motifMixedRounds, "StrictOutOfElectionVoteEquality", checker.JoinerFollows, runs / 10},
 		{motifHandshakeRejoin, "EpochMemoryBeforeFile", checker.EpochFileOrder, runs / 10},
+		{motifWritesAroundSync, "CommitAfterNewLeaderNPE", checker.CommitInSyncWellFormed, runs / 10},
+		{motifWritesAroundSync, "LastProcessedSetOnDiff", checker.ReportedZxidIsTrue, runs / 20},
 	}
 	for _, c := range cases {
 		t.Run(c.knob, func(t *testing.T) {
