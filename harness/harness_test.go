@@ -80,6 +80,9 @@ var knobFindings = map[string]string{
 	"LastProcessedSetOnDiff":          checker.ReportedZxidIsTrue,
 	"RetainDbWithoutFastForward":      checker.ReportedZxidIsTrue,
 	"AcksKeptAcrossResync":            checker.CommittedDurability,
+	"NoTxnlogGapCheck":                checker.ContiguousDiff,
+	"CommittedLogHole":                checker.UptodateFresh,
+	"TxnLogGapCheckAtEndOnly":         checker.ContiguousDiff,
 }
 
 // TestKnobSweepsFindTheirBugs turns each bug knob on across the whole catalogue: the sweep must

@@ -164,7 +164,8 @@ func (p *QuorumPeer) tryToCommit(now Time, i int, out []Effect) []Effect {
 // applyCommitted is CommitProcessor and FinalRequestProcessor: the txn joins the database and
 // the client that asked this server for it gets its answer.
 func (p *QuorumPeer) applyCommitted(t Txn, out []Effect) []Effect {
-	p.applyTxn(t)
+	p.processTxnInDB(t)
+	p.addCommittedProposal(t)
 	out = note(out, Note{Kind: NoteApplied, Zxid: t.Zxid})
 	if i := slices.Index(p.clients, t.Value); i >= 0 && t.Value != 0 {
 		p.clients = slices.Delete(p.clients, i, i+1)
@@ -253,6 +254,7 @@ func (p *QuorumPeer) zkShutdown(running, fully bool, out []Effect) []Effect {
 func (p *QuorumPeer) reloadFromDisk() {
 	p.db = share(p.disk.Txns)
 	p.lastProcessedZxid = p.disk.LastZxid()
+	p.committedLog = replayedAtLoad(&p.disk, p.cfg.CommitLogCount)
 }
 
 // fastForward replays the logged txns above lastProcessedZxid into the database
@@ -262,6 +264,9 @@ func (p *QuorumPeer) fastForward() {
 	if i := indexAbove(p.disk.Txns, p.lastProcessedZxid); i < len(p.disk.Txns) {
 		p.db = appendCopy(p.db, p.disk.Txns[i:]...)
 		p.lastProcessedZxid = lastZxid(p.disk.Txns)
+		for _, t := range p.disk.Txns[i:] {
+			p.addCommittedProposal(t) // fastForwardFromEdits plays them back to the committedLog
+		}
 	}
 }
 

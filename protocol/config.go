@@ -189,6 +189,24 @@ type Knobs struct {
 	// when the resync TRUNCs (or SNAPs) the learner below a proposal it acked, the leader still
 	// counts that ack and can commit the proposal on fewer durable copies than a quorum.
 	AcksKeptAcrossResync bool
+	// NoTxnlogGapCheck (ZOOKEEPER-2418): syncFollower does not check that the txn log it read
+	// reaches the committedLog, so a DIFF from a txn log that ends below minCommittedLog goes
+	// on from the committedLog and skips the txns in between. Like ZooKeeper of every
+	// version, it reads the log files a SNAP left (see TxnLogGapCheckAtEndOnly).
+	NoTxnlogGapCheck bool
+	// CommittedLogHole (ZOOKEEPER-4925, 3.9.3): the txns a learner applies while it syncs
+	// (processTxn(hdr, txn)) are not cached in its committedLog, which then has a hole it
+	// DIFFs other learners past once it leads.
+	CommittedLogHole bool
+	// TxnLogGapCheckAtEndOnly (found by zabsim; ZooKeeper master has the same code): the
+	// leader reads every txn log file from a learner's zxid on, and checks for a gap only
+	// where the read ends. A SNAP deletes no log file, so a server SNAP-synced at Z keeps
+	// older files that end below Z and logs on above its snapshot: its txn log has a gap
+	// inside. Leading later, it reads for a learner inside the old files, FileTxnIterator
+	// goes on across the gap, and 2418's check passes whenever the read gets to
+	// minCommittedLog (after a restart it always does): the DIFF skips the gap. The model's
+	// leader does not read the files a SNAP left (Disk.LoggedTxns).
+	TxnLogGapCheckAtEndOnly bool
 }
 
 // KnobNames lists the knobs in a fixed order, for flags and run files.
@@ -212,6 +230,9 @@ var KnobNames = []string{
 	"LastProcessedSetOnDiff",
 	"RetainDbWithoutFastForward",
 	"AcksKeptAcrossResync",
+	"NoTxnlogGapCheck",
+	"CommittedLogHole",
+	"TxnLogGapCheckAtEndOnly",
 }
 
 // PendingKnobs are modelled in the protocol but not yet offered: a knob no invariant can be seen
@@ -259,6 +280,12 @@ func (k *Knobs) field(name string) *bool {
 		return &k.TruncToZxidNotHeld
 	case "AcksKeptAcrossResync":
 		return &k.AcksKeptAcrossResync
+	case "NoTxnlogGapCheck":
+		return &k.NoTxnlogGapCheck
+	case "CommittedLogHole":
+		return &k.CommittedLogHole
+	case "TxnLogGapCheckAtEndOnly":
+		return &k.TxnLogGapCheckAtEndOnly
 	}
 	return nil
 }
@@ -475,6 +502,13 @@ func (c *Config) snapCount() int {
 		return c.SnapCount
 	}
 	return 100000
+}
+
+// snapshotSendDelay is how long a LearnerHandler takes to write a SNAP's snapshot to the
+// socket: a small database serializes in a millisecond or two. No jitter: the ACKs that land
+// in the window already vary with the links.
+func (c *Config) snapshotSendDelay() (time.Duration, time.Duration) {
+	return 2 * time.Millisecond, 0
 }
 
 // syncDelay is SyncDelay and SyncJitter with the model's defaults.

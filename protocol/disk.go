@@ -26,9 +26,35 @@ type Disk struct {
 	Txns []Txn
 	// SnapshotZxid labels the newest snapshot: every txn <= it is in the snapshot.
 	SnapshotZxid Zxid
-	// LogStart is the oldest zxid still in the txn log files (older ones were purged and live
-	// only in the snapshot). The leader can DIFF from the on-disk log only back to here.
+	// LogStart is the oldest zxid of Txns still in the txn log files (older ones were purged
+	// and live only in the snapshot).
 	LogStart Zxid
+	// Superseded is what older txn log files still hold below a snapshot a SNAP sync brought:
+	// ZooKeeper deletes no log file on a SNAP, so the leader's txn-log iterator reads these
+	// and then, across the gap, the log above the snapshot (TxnLog). A load never replays
+	// them: they are all at or below the snapshot's label. Zxid order; may hold txns of a
+	// fork the snapshot's history does not have.
+	Superseded []Txn
+}
+
+// TxnLog is what the txn log files hold, in zxid order, as FileTxnIterator reads them across
+// files: Superseded, then the logged part of Txns (LoggedTxns). It shares Txns' array unless
+// Superseded is non-empty.
+func (d *Disk) TxnLog() []Txn {
+	if len(d.Superseded) == 0 {
+		return d.LoggedTxns()
+	}
+	return appendCopy(d.Superseded, d.LoggedTxns()...)
+}
+
+// LoggedTxns is the txn log of the snapshot's history: Txns from LogStart on, without the
+// files a SNAP superseded.
+func (d *Disk) LoggedTxns() []Txn {
+	i := 0
+	for i < len(d.Txns) && !d.inLog(d.Txns[i].Zxid) {
+		i++
+	}
+	return share(d.Txns[i:])
 }
 
 // Shared returns the disk with its history capped (see share), for a holder that will append
@@ -145,8 +171,11 @@ func (d *Disk) Apply(w DiskWrite) {
 	case WriteSnapshot:
 		switch {
 		case w.FromLeader:
-			// The leader's history: the old log files stay but hold none of it, so the log
-			// starts after the snapshot.
+			// The leader's history: the old log files stay, and what they hold at or below
+			// the snapshot's label is superseded (a fork of it included); the log of the
+			// snapshot's history starts after it.
+			old := d.TxnLog()
+			d.Superseded = share(old[:indexAbove(old, w.Zxid)])
 			d.LogStart = w.Zxid + 1
 			d.Txns = share(w.Txns)
 		case isPrefix(d.Txns, w.Txns):
@@ -171,6 +200,9 @@ func (d *Disk) Apply(w DiskWrite) {
 	case WriteTruncate:
 		n := d.truncatedLen(w.Zxid, w.KeepAbove)
 		d.Txns = d.Txns[:n:n]
+		if k := indexAbove(d.Superseded, w.Zxid); k < len(d.Superseded) {
+			d.Superseded = d.Superseded[:k:k]
+		}
 		d.SnapshotZxid = min(d.SnapshotZxid, lastZxid(d.Txns))
 	case WriteUpdatingEpochMarker:
 		d.UpdatingEpoch = true

@@ -196,6 +196,7 @@ func TestDiskApply(t *testing.T) {
 		{"snapshot replaces the history", protocol.DiskWrite{Kind: protocol.WriteSnapshot, Zxid: diskZ(3, 0),
 			Txns: protocol.TxnsOf(diskZ(1, 1), diskZ(3, 1)), FromLeader: true},
 			func(d *protocol.Disk) {
+				d.Superseded = d.TxnLog() // the old log files stay, below the snapshot's label
 				d.Txns = protocol.TxnsOf(diskZ(1, 1), diskZ(3, 1))
 				d.SnapshotZxid = diskZ(3, 0)
 				d.LogStart = diskZ(3, 0) + 1 // the log files hold none of a history from elsewhere

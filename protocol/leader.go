@@ -39,6 +39,7 @@ const (
 	hAwaitEpoch                        // in getEpochToPropose
 	hAwaitAckEpoch                     // reading ACKEPOCH
 	hAwaitEpochAckQuorum               // in waitForEpochAck
+	hSendingSnapshot                   // writing a SNAP's snapshot to the socket; NEWLEADER not yet queued
 	hAwaitNewLeaderAck                 // sync sent; reading the NEWLEADER ACK
 	hAwaitNewLeaderQuorum              // in waitForNewLeaderAck
 	hAwaitStartup                      // in waitForStartup
@@ -46,7 +47,7 @@ const (
 )
 
 var handlerStateNames = [...]string{"dead", "AwaitInfo", "AwaitEpoch", "AwaitAckEpoch",
-	"AwaitEpochAckQuorum", "AwaitNewLeaderAck", "AwaitNewLeaderQuorum", "AwaitStartup", "Running"}
+	"AwaitEpochAckQuorum", "SendingSnapshot", "AwaitNewLeaderAck", "AwaitNewLeaderQuorum", "AwaitStartup", "Running"}
 
 func (s handlerState) String() string { return handlerStateNames[s] }
 
@@ -453,7 +454,21 @@ func (p *QuorumPeer) sendLeaderInfo(h *learnerHandler, out []Effect) []Effect {
 func (p *QuorumPeer) syncFollower(now Time, h *learnerHandler, out []Effect) []Effect {
 	l := &p.lead
 	k := &p.cfg.Knobs
-	plan := syncFollower(h.ss.LastZxid, p.db, p.lastProcessedZxid, p.cfg.CommitLogCount, p.disk.LogStart, k.TruncToZxidNotHeld)
+	sk := SyncKnobs{TruncToZxidNotHeld: k.TruncToZxidNotHeld, NoTxnlogGapCheck: k.NoTxnlogGapCheck}
+	var plan SyncPlan
+	if k.NoTxnlogGapCheck || k.TxnLogGapCheckAtEndOnly {
+		// ZooKeeper reads every log file from the learner's zxid on, those a SNAP left too.
+		plan = SyncFollowerLogs(h.ss.LastZxid, p.committedLog, p.disk.TxnLog(), p.lastProcessedZxid, sk)
+	} else {
+		// The model's leader does not read the files a SNAP superseded: across the gap they
+		// end in, a DIFF would skip txns that 2418's check cannot see.
+		plan = SyncFollowerLogs(h.ss.LastZxid, p.committedLog, p.disk.LoggedTxns(), p.lastProcessedZxid, sk)
+		if len(p.disk.Superseded) > 0 {
+			if zk := SyncFollowerLogs(h.ss.LastZxid, p.committedLog, p.disk.TxnLog(), p.lastProcessedZxid, sk); zk.Mode != plan.Mode {
+				out = probe(out, ProbeSupersededLogSkipped)
+			}
+		}
+	}
 	if k.DiffInsteadOfTrunc && plan.Mode == TRUNC {
 		// ZOOKEEPER-1154: the peer is told it is in sync up to the leader's last txn and
 		// keeps what it has beyond it.
@@ -503,9 +518,28 @@ func (p *QuorumPeer) syncFollower(now Time, h *learnerHandler, out []Effect) []E
 		}
 	}
 	h.forwarding = true
+	if plan.Mode == SNAP {
+		// LearnerHandler.run writes SNAP and the serialized database to the socket after
+		// syncFollower has released the leader's lock, and only then starts the sender and
+		// queues NEWLEADER; what commits meanwhile queues a COMMIT behind the forwarded
+		// proposals, ahead of NEWLEADER, and the learner, still applying in memory, applies
+		// it and takes it into its NEWLEADER snapshot, not its log. The model's snapshot is
+		// the database at syncFollower, which the forwarded proposals continue; ZooKeeper's
+		// is the database when it is written, which may already hold some of them.
+		h.state = hSendingSnapshot
+		d, j := p.cfg.snapshotSendDelay()
+		h.timer, out = p.newTimer(TimerHandler, h.conn, d, j, out)
+		return out
+	}
 	if !(k.NewLeaderSentUnqueued && len(plan.Proposals) > 0) {
 		out = p.send(h.conn, newLeader, out)
 	}
+	return p.queuedNewLeader(h, out)
+}
+
+// queuedNewLeader: NEWLEADER is queued (startSendingPackets has run); read its ACK within
+// initLimit.
+func (p *QuorumPeer) queuedNewLeader(h *learnerHandler, out []Effect) []Effect {
 	h.sendingThreadStarted = true
 	h.state = hAwaitNewLeaderAck
 	return p.handlerArm(h, p.cfg.InitLimitTime(), out)
@@ -558,6 +592,9 @@ func (p *QuorumPeer) handlerTimerExpired(now Time, h *learnerHandler, out []Effe
 		return p.endHandler(h, "Timeout while waiting for NEWLEADER to be acked by quorum", out)
 	case hAwaitStartup:
 		return out
+	case hSendingSnapshot:
+		out = p.send(h.conn, Message{Type: NEWLEADER, Zxid: MakeZxid(p.lead.epoch, 0)}, out)
+		return p.queuedNewLeader(h, out)
 	}
 	return p.endHandler(h, "SocketTimeoutException: Read timed out", out)
 }

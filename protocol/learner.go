@@ -38,8 +38,9 @@ type learnerState struct {
 	lastProposal   Zxid
 	// dbBefore and lastBefore are the database as NEWLEADER found it: a write that fails
 	// before the committed txns are applied (the marker, the snapshot) leaves it so.
-	dbBefore   []Txn
-	lastBefore Zxid
+	dbBefore        []Txn
+	committedBefore []Txn
+	lastBefore      Zxid
 	// packetsNotLogged and packetsCommitted are syncWithLeader's lists.
 	packetsNotLogged []Txn
 	packetsCommitted []Zxid
@@ -242,6 +243,7 @@ func (p *QuorumPeer) receiveSyncStart(now Time, m Message, out []Effect) []Effec
 		l.mode = SNAP
 		p.db = share(m.Txns)
 		p.lastProcessedZxid = m.Zxid
+		p.committedLog = nil // deserializeSnapshot clears the database
 		l.snapshotNeeded = true
 	case TRUNCPKT:
 		l.mode = TRUNC
@@ -259,6 +261,7 @@ func (p *QuorumPeer) receiveSyncStart(now Time, m Message, out []Effect) []Effec
 		out = p.persist(DiskWrite{Kind: WriteTruncate, Zxid: m.Zxid, KeepAbove: p.cfg.Knobs.TruncToZxidNotHeld}, out)
 		p.db = share(p.disk.Txns)
 		p.lastProcessedZxid = m.Zxid
+		p.committedLog = replayedAtLoad(&p.disk, p.cfg.CommitLogCount) // ZKDatabase.truncateLog: clear, loadDataBase
 		l.snapshotNeeded = true
 	default:
 		return p.exit("Got unexpected packet from leader: "+m.Type.String()+", exiting ... ", out)
@@ -311,9 +314,41 @@ func (p *QuorumPeer) receiveSyncPacket(now Time, m Message, out []Effect) []Effe
 	return out
 }
 
+// applyTxn is syncWithLeader's processTxn. Since ZOOKEEPER-4925's fix it is
+// processTxn(Request), which caches the txn in the committedLog as the broadcast phase does;
+// 3.9.3 called processTxn(hdr, txn), which does not (the CommittedLogHole knob), so a DIFF
+// left a hole in a learner's committedLog that it DIFFed past once it led.
 func (p *QuorumPeer) applyTxn(t Txn) {
+	p.processTxnInDB(t)
+	if !p.cfg.Knobs.CommittedLogHole {
+		p.addCommittedProposal(t)
+	}
+}
+
+func (p *QuorumPeer) processTxnInDB(t Txn) {
 	p.db = append(p.db, t)
 	p.lastProcessedZxid = max(p.lastProcessedZxid, t.Zxid)
+}
+
+// addCommittedProposal is ZKDatabase.addCommittedProposal: a txn at or below the newest
+// cached one is ignored, and the oldest drops out beyond commitLogCount. Master also throws on
+// a txn that does not follow the newest one within its epoch; in the model only the
+// CommittedLogHole knob makes one, and it is cached as 3.9.3 did.
+func (p *QuorumPeer) addCommittedProposal(t Txn) {
+	if n := len(p.committedLog); n > 0 && t.Zxid <= p.committedLog[n-1].Zxid {
+		return
+	}
+	p.committedLog = append(p.committedLog, t)
+	if n := p.cfg.CommitLogCount; len(p.committedLog) > n {
+		p.committedLog = p.committedLog[len(p.committedLog)-n:]
+	}
+}
+
+// replayedAtLoad is the committedLog a load leaves: ZKDatabase.loadDataBase caches each txn
+// FileTxnSnapLog.restore replays from the log above the snapshot (commitProposalPlaybackListener).
+func replayedAtLoad(d *Disk, commitLogCount int) []Txn {
+	r := d.Txns[indexAbove(d.Txns, d.SnapshotZxid):]
+	return share(windowOf(r, commitLogCount))
 }
 
 // receiveNewLeader persists the synced history and then currentEpoch, and only then ACKs
@@ -327,7 +362,7 @@ func (p *QuorumPeer) receiveNewLeader(m Message, out []Effect) []Effect {
 	l := &p.learnr
 	k := &p.cfg.Knobs
 	l.newLeaderSeen = true
-	l.dbBefore, l.lastBefore = share(p.db), p.lastProcessedZxid
+	l.dbBefore, l.lastBefore, l.committedBefore = share(p.db), p.lastProcessedZxid, share(p.committedLog)
 	follower := p.state == FOLLOWING
 	// 3.8.0's NEWLEADER (the three knobs below) hands every proposal to the logging thread
 	// and does not wait for it; master logs the committed ones itself.

@@ -21,6 +21,10 @@ type QuorumPeer struct {
 	// The in-memory database: applied history and dataTree.lastProcessedZxid.
 	db                []Txn
 	lastProcessedZxid Zxid
+	// committedLog is ZKDatabase.committedLog: the last commitLogCount txns a load replayed
+	// from the txn log or processTxn(Request) applied, from which a leader DIFFs. A SNAP or a
+	// TRUNC clears it (ZKDatabase.clear), the TRUNC's reload then refills it.
+	committedLog []Txn
 	// The request pipeline every role's ZooKeeperServer runs: what SyncRequestProcessor has
 	// queued and not yet flushed (syncArmed: its flush is scheduled as timer syncGen), the
 	// txns logged since the last snapshot, and the writes this server's clients asked for and
@@ -80,6 +84,7 @@ func (p *QuorumPeer) Reset(cfg *Config, id ServerID, disk Disk) error {
 		currentEpoch:      loaded.CurrentEpoch,
 		db:                loaded.Txns,
 		lastProcessedZxid: loaded.LastZxid(),
+		committedLog:      replayedAtLoad(&loaded, cfg.CommitLogCount),
 		disk:              loaded,
 		startWrites:       writes,
 		lead:              lead,
@@ -165,7 +170,7 @@ func (p *QuorumPeer) writeFailed(in Input, out []Effect) []Effect {
 	if l := &p.learnr; l.newLeaderSeen && l.phase == lnAwaitUptodate &&
 		(in.Write.Kind == WriteUpdatingEpochMarker || in.Write.Kind == WriteSnapshot) {
 		// The exception came before the NEWLEADER step applied its committed txns.
-		p.db, p.lastProcessedZxid = l.dbBefore, l.lastBefore
+		p.db, p.lastProcessedZxid, p.committedLog = l.dbBefore, l.lastBefore, l.committedBefore
 	}
 	switch in.Write.Kind {
 	case WriteTruncate:

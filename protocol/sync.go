@@ -14,33 +14,52 @@ type SyncPlan struct {
 	Current Zxid
 	// FromTxnLog: the proposals were read from the on-disk txn log, beyond the in-memory
 	// committedLog. RefusedTrunc: a TRUNC across an epoch boundary was refused, hence SNAP.
-	FromTxnLog, RefusedTrunc bool
+	// TxnLogGap: the txn log ended before the committedLog began, hence SNAP.
+	FromTxnLog, RefusedTrunc, TxnLogGap bool
 }
 
 // SyncFollower is LearnerHandler.syncFollower with queueCommittedProposals (spec §5.6): the
-// DIFF / TRUNC / SNAP choice for a learner whose last zxid is peerLastZxid. history is the
-// leader's applied history (after a restart every logged txn counts as committed), of which
-// the last commitLogCount form the in-memory committedLog; the on-disk txn log reaches back
-// to logStart (0: to its first txn). The snapshotSizeFactor limit on reading the txn log is not modelled: the log is
-// always small enough to read.
+// DIFF / TRUNC / SNAP choice for a learner whose last zxid is peerLastZxid, for a leader whose
+// history is contiguous: its last commitLogCount txns form the in-memory committedLog, and its
+// on-disk txn log is the history from logStart (0: from its first txn). The snapshotSizeFactor
+// limit on reading the txn log is not modelled: the log is always small enough to read. The
+// history's log has no gap inside (it is one array), so the txn log is read as ZooKeeper
+// reads it.
 func SyncFollower(peerLastZxid Zxid, history []Txn, lastProcessedZxid Zxid, commitLogCount int, logStart Zxid) SyncPlan {
-	return syncFollower(peerLastZxid, history, lastProcessedZxid, commitLogCount, logStart, false)
+	return SyncFollowerLogs(peerLastZxid, windowOf(history, commitLogCount), logFrom(history, logStart), lastProcessedZxid, SyncKnobs{})
 }
 
 // SyncFollowerAsZooKeeper is SyncFollower with ZooKeeper's own TRUNC rule (the
 // TruncToZxidNotHeld knob).
 func SyncFollowerAsZooKeeper(peerLastZxid Zxid, history []Txn, lastProcessedZxid Zxid, commitLogCount int, logStart Zxid) SyncPlan {
-	return syncFollower(peerLastZxid, history, lastProcessedZxid, commitLogCount, logStart, true)
+	return SyncFollowerLogs(peerLastZxid, windowOf(history, commitLogCount), logFrom(history, logStart), lastProcessedZxid, SyncKnobs{TruncToZxidNotHeld: true})
 }
 
-func syncFollower(peerLastZxid Zxid, history []Txn, lastProcessedZxid Zxid, commitLogCount int, logStart Zxid, truncToZxidNotHeld bool) SyncPlan {
-	committed := history
-	if len(committed) > commitLogCount {
-		committed = committed[len(committed)-commitLogCount:]
+// SyncKnobs are the bug knobs syncFollower reads.
+type SyncKnobs struct{ TruncToZxidNotHeld, NoTxnlogGapCheck bool }
+
+func windowOf(history []Txn, commitLogCount int) []Txn {
+	if len(history) > commitLogCount {
+		return history[len(history)-commitLogCount:]
 	}
+	return history
+}
+
+func logFrom(history []Txn, logStart Zxid) []Txn {
+	i := 0
+	for i < len(history) && history[i].Zxid < logStart {
+		i++
+	}
+	return history[i:]
+}
+
+// SyncFollowerLogs is syncFollower on the leader's own structures: committedLog is
+// ZKDatabase.committedLog (which may have a hole: ZOOKEEPER-4925), txnLog what its txn log
+// files hold in zxid order (which may have a gap: Disk.Superseded, ZOOKEEPER-2418).
+func SyncFollowerLogs(peerLastZxid Zxid, committedLog, txnLog []Txn, lastProcessedZxid Zxid, k SyncKnobs) SyncPlan {
 	minCommitted, maxCommitted := lastProcessedZxid, lastProcessedZxid
-	if len(committed) > 0 {
-		minCommitted, maxCommitted = committed[0].Zxid, committed[len(committed)-1].Zxid
+	if len(committedLog) > 0 {
+		minCommitted, maxCommitted = committedLog[0].Zxid, committedLog[len(committedLog)-1].Zxid
 	}
 	isPeerNewEpochZxid := peerLastZxid.Counter() == 0
 	snap := SyncPlan{Mode: SNAP, Zxid: lastProcessedZxid, Current: lastProcessedZxid}
@@ -48,7 +67,7 @@ func syncFollower(peerLastZxid Zxid, history []Txn, lastProcessedZxid Zxid, comm
 	switch {
 	case peerLastZxid == lastProcessedZxid:
 		return SyncPlan{Mode: DIFF, Zxid: peerLastZxid, Current: peerLastZxid}
-	case peerLastZxid > maxCommitted && !isPeerNewEpochZxid && (peerLastZxid.Epoch() != maxCommitted.Epoch() || maxCommitted.Counter() == 0) && !truncToZxidNotHeld:
+	case peerLastZxid > maxCommitted && !isPeerNewEpochZxid && (peerLastZxid.Epoch() != maxCommitted.Epoch() || maxCommitted.Counter() == 0) && !k.TruncToZxidNotHeld:
 		// ZooKeeper sends TRUNC maxCommittedLog here whatever the epochs (the TruncToZxidNotHeld
 		// knob). FileTxnLog.truncate then keeps the first logged txn above that zxid, which the
 		// leader does not have: measured on 3.8.0, a learner with an uncommitted 0x100000001
@@ -59,30 +78,45 @@ func syncFollower(peerLastZxid Zxid, history []Txn, lastProcessedZxid Zxid, comm
 	case peerLastZxid > maxCommitted && !isPeerNewEpochZxid:
 		return SyncPlan{Mode: TRUNC, Zxid: maxCommitted, Current: maxCommitted}
 	case minCommitted <= peerLastZxid && peerLastZxid <= maxCommitted:
-		if plan, ok := queueCommittedProposals(committed, peerLastZxid, maxCommitted, maxCommitted); ok {
+		if plan, ok := queueCommittedProposals(committedLog, peerLastZxid, maxCommitted, maxCommitted); ok {
 			return plan
 		} else if plan.RefusedTrunc {
 			snap.RefusedTrunc = true
 		}
 		return snap // "Unhandled scenario for peer ... fall back to use snapshot"
-	case peerLastZxid < minCommitted && len(history) > 0:
+	case peerLastZxid < minCommitted && len(txnLog) > 0:
 		// getProposalsFromTxnLog: the iterator starts at the log file that holds
 		// peerLastZxid and is refused when even the oldest log starts after it; the walk
-		// then skips what the peer has (and TRUNCs or DIFFs as in rule 4).
-		start := max(logStart, history[0].Zxid)
-		if peerLastZxid < start {
+		// then skips what the peer has (and TRUNCs or DIFFs as in rule 4) and stops after
+		// minCommittedLog.
+		if peerLastZxid < txnLog[0].Zxid {
 			return snap
 		}
-		i := 0
-		for i < len(history) && history[i].Zxid < start {
-			i++
+		plan, ok := queueCommittedProposals(txnLog, peerLastZxid, minCommitted, maxCommitted)
+		if !ok {
+			if plan.RefusedTrunc {
+				snap.RefusedTrunc = true
+			}
+			return snap
 		}
-		if plan, ok := queueCommittedProposals(history[i:], peerLastZxid, maxCommitted, maxCommitted); ok {
-			plan.FromTxnLog = len(plan.Proposals) > 0 && plan.Proposals[0].Zxid < minCommitted
-			return plan
-		} else if plan.RefusedTrunc {
-			snap.RefusedTrunc = true
+		queued := peerLastZxid // queueCommittedProposals' return: the last zxid it queued
+		if len(plan.Proposals) > 0 {
+			queued = lastZxid(plan.Proposals)
 		}
+		if queued < minCommitted && !k.NoTxnlogGapCheck {
+			// ZOOKEEPER-2418's check: "Detected gap between end of txnlog: 0x... and start
+			// of committedLog: 0x..."; the queued packets are cleared and a SNAP is sent.
+			snap.TxnLogGap = true
+			return snap
+		}
+		plan.FromTxnLog = len(plan.Proposals) > 0
+		// queueCommittedProposals(committedLog, currentZxid, null, maxCommittedLog): the
+		// committedLog's proposals above what the txn log queued.
+		if i := indexAbove(committedLog, queued); i < len(committedLog) {
+			plan.Proposals = appendCopy(plan.Proposals, committedLog[i:]...)
+			plan.Current = max(plan.Zxid, lastZxid(plan.Proposals))
+		}
+		return plan
 	}
 	return snap
 }

@@ -505,3 +505,39 @@ func zPlanEqual(t require.TestingT, want, got zPlan, msgAndArgs ...any) {
 	}
 	syncPlanEqual(t, asPlan(want), asPlan(got), msgAndArgs...)
 }
+
+// TestSyncFollowerTxnLogGap is LearnerHandlerTest.testTxnLogGap: the txn log holds 0x100000002
+// to 0x100000004, the committedLog 0x100000007 and 0x100000008, and the peer is at 0x100000003.
+// The txn log's walk ends at 0x100000004, below minCommittedLog, so the leader sends a SNAP;
+// without the check (NoTxnlogGapCheck, ZOOKEEPER-2418) it DIFFs 4, 7, 8 and the peer never
+// gets 5 and 6.
+// Reference: LearnerHandler.syncFollower ("Detected gap between end of txnlog"), ZOOKEEPER-2418.
+func TestSyncFollowerTxnLogGap(t *testing.T) {
+	txnLog := syncHist([2]int{1, 2}, [2]int{1, 3}, [2]int{1, 4})
+	committed := syncHist([2]int{1, 7}, [2]int{1, 8})
+	last := syncZ(1, 8)
+	got := protocol.SyncFollowerLogs(syncZ(1, 3), committed, txnLog, last, protocol.SyncKnobs{})
+	require.Equal(t, protocol.SyncPlan{Mode: protocol.SNAP, Zxid: last, Current: last, TxnLogGap: true}, got)
+
+	got = protocol.SyncFollowerLogs(syncZ(1, 3), committed, txnLog, last, protocol.SyncKnobs{NoTxnlogGapCheck: true})
+	require.Equal(t, protocol.DIFF, got.Mode)
+	require.Equal(t, []protocol.Zxid{syncZ(1, 4), syncZ(1, 7), syncZ(1, 8)}, protocol.Zxids(got.Proposals))
+
+	// A txn log that reaches the committedLog is read up to minCommittedLog, then the
+	// committedLog goes on: no gap, one DIFF of 4 to 8.
+	full := syncHist([2]int{1, 2}, [2]int{1, 3}, [2]int{1, 4}, [2]int{1, 5}, [2]int{1, 6}, [2]int{1, 7})
+	got = protocol.SyncFollowerLogs(syncZ(1, 3), committed, full, last, protocol.SyncKnobs{})
+	require.Equal(t, protocol.DIFF, got.Mode)
+	require.Equal(t, []protocol.Zxid{syncZ(1, 4), syncZ(1, 5), syncZ(1, 6), syncZ(1, 7), syncZ(1, 8)}, protocol.Zxids(got.Proposals))
+	require.True(t, got.FromTxnLog)
+}
+
+// TestSyncFollowerCommittedLogHole: a committedLog with a hole (ZOOKEEPER-4925) is DIFFed as
+// it is: syncFollower trusts it, so the hole must never be made (the CommittedLogHole knob
+// makes it; ContiguousDiff sees the result).
+func TestSyncFollowerCommittedLogHole(t *testing.T) {
+	committed := syncHist([2]int{1, 1}, [2]int{1, 2}, [2]int{1, 5}, [2]int{1, 6})
+	got := protocol.SyncFollowerLogs(syncZ(1, 1), committed, committed, syncZ(1, 6), protocol.SyncKnobs{})
+	require.Equal(t, protocol.DIFF, got.Mode)
+	require.Equal(t, []protocol.Zxid{syncZ(1, 2), syncZ(1, 5), syncZ(1, 6)}, protocol.Zxids(got.Proposals))
+}

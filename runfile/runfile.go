@@ -469,6 +469,9 @@ func diskToJSON(p *problems, path string, id *int64, d *protocol.Disk) diskJSON 
 	for _, t := range d.Txns {
 		dj.Txns = append(dj.Txns, fmtTxn(t))
 	}
+	for _, t := range d.Superseded {
+		dj.Superseded = append(dj.Superseded, fmtTxn(t))
+	}
 	return dj
 }
 
@@ -489,6 +492,11 @@ func diskFromJSON(p *problems, path string, dj *diskJSON) protocol.Disk {
 	}
 	if dj.LogStart != nil {
 		d.LogStart, _ = parseZxid(p, path+".logStart", *dj.LogStart)
+	}
+	for j, z := range dj.Superseded {
+		if t, ok := parseTxn(p, fmt.Sprintf("%s.superseded[%d]", path, j), z); ok {
+			d.Superseded = append(d.Superseded, t)
+		}
 	}
 	return d
 }

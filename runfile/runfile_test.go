@@ -49,7 +49,8 @@ func fullFile(t testing.TB) File {
 		},
 		Disks: []sim.ServerDisk{
 			{ID: 1, Disk: protocol.Disk{AcceptedEpoch: 5, CurrentEpoch: 4, CurrentEpochTmp: -1,
-				Txns: protocol.TxnsOf(z(1, 1), z(1, 2), z(4, 1)), SnapshotZxid: z(1, 2), LogStart: z(1, 1)}},
+				Txns: protocol.TxnsOf(z(1, 1), z(1, 2), z(4, 1)), SnapshotZxid: z(1, 2), LogStart: z(1, 1),
+				Superseded: protocol.TxnsOf(z(1, 1))}},
 			{ID: 4, Disk: protocol.Disk{AcceptedEpoch: -1, CurrentEpoch: 3, CurrentEpochTmp: 4, UpdatingEpoch: true,
 				Txns: protocol.TxnsOf(z(3, 0xffffffff))}},
 		},
@@ -476,7 +477,7 @@ func TestFieldsCovered(t *testing.T) {
 		{protocol.ElectionConfig{}, "_ Assigned Leader Delay FinalizeWait MinNotificationInterval MaxNotificationInterval Changes"},
 		{protocol.LeaderChange{}, "At Leader"},
 		{protocol.ServerConfig{}, "ID Type"},
-		{protocol.Disk{}, "_ AcceptedEpoch CurrentEpoch CurrentEpochTmp UpdatingEpoch Txns SnapshotZxid LogStart"},
+		{protocol.Disk{}, "_ AcceptedEpoch CurrentEpoch CurrentEpochTmp UpdatingEpoch Txns SnapshotZxid LogStart Superseded"},
 		{sim.ServerDisk{}, "ID Disk"},
 		{sim.ClientWrite{}, "At Server"},
 		{protocol.Txn{}, "Zxid Value"},

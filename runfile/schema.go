@@ -99,6 +99,7 @@ type diskJSON struct {
 	Txns            []string `json:"txns"`
 	SnapshotZxid    *string  `json:"snapshotZxid"`
 	LogStart        *string  `json:"logStart"`
+	Superseded      []string `json:"superseded,omitempty"`
 }
 
 type faultJSON struct {
