@@ -31,6 +31,22 @@ const (
 	// DIFF of them, and a burst of writes meets its sync; sometimes one of its NEWLEADER-step
 	// writes fails (the settings of ZOOKEEPER-4394, 2355, 1136 and 4685).
 	motifWritesAroundSync
+	// motifStaleLeaderDiff: QuorumSyncTest.testStaleDiffSync's order. Two followers go down
+	// one after the other while writes commit; the second comes back to a DIFF, the leader
+	// goes down, that follower leads, and the first comes back from below the DIFF (the
+	// committedLog ZOOKEEPER-4925 left with a hole). Five or more voters.
+	motifStaleLeaderDiff
+	// motifSnapThenLead: a voter whose log is older than the leader's txn log starts into a
+	// burst of writes and is SNAP-synced (COMMITs before NEWLEADER), sometimes restarts, then
+	// leads once the leader goes down, and a voter that was down all along comes back from
+	// inside its old log files: the txn-log gaps of ZOOKEEPER-2418 and of a SNAP's leftover
+	// files. Five or more voters.
+	motifSnapThenLead
+	// motifAckThenResync: a proposal reaches the leader and one follower at once and the other
+	// followers late (their learner port is held); the follower restarts while it waits, is
+	// TRUNCated below it, and sometimes dies right after the truncation (the stale ack of
+	// AcksKeptAcrossResync). Five or more voters.
+	motifAckThenResync
 	motifCount
 )
 
@@ -45,8 +61,120 @@ func generateMotif(d Drawer, b *Builder, voters int) time.Duration {
 		return handshakeFault(d, b, voters, false)
 	case motifWritesAroundSync:
 		return writesAroundSync(d, b, voters)
+	case motifStaleLeaderDiff:
+		return staleLeaderDiff(d, b, voters)
+	case motifSnapThenLead:
+		return snapThenLead(d, b, voters)
+	case motifAckThenResync:
+		return ackThenResync(d, b, voters)
 	}
 	return 0
+}
+
+// staleLeaderDiff: after the first ensemble settles, one write; follower "first" goes down;
+// a few writes; the highest-sid follower goes down; a few more; it comes back and is DIFFed
+// them; sometimes more writes follow; the leader goes down, and that follower, holding every
+// write and the highest sid left, leads; "first" comes back last. The old leader returns
+// later, so every fault heals.
+func staleLeaderDiff(d Drawer, b *Builder, voters int) time.Duration {
+	if voters < 5 {
+		return 0
+	}
+	label := func(s string) string { return "stale leader diff " + s }
+	ms := func(s string, min, max int) time.Duration {
+		return time.Duration(d.Draw(label(s), min, max)) * time.Millisecond
+	}
+	leader := expectedLeader(b, voters)
+	next := protocol.ServerID(voters)
+	if next == leader {
+		next--
+	}
+	first := pickFollowers(d, label("first down"), voters, leader, 1, []protocol.ServerID{next})
+	if len(first) == 0 {
+		return 0
+	}
+	burst := func(at time.Duration, n int) {
+		for i := range n {
+			b.Writes(leader, at+time.Duration(i)*time.Millisecond)
+		}
+	}
+	t := ms("settle ms", 1000, 3000)
+	burst(t, 1)
+	t += ms("first down after ms", 50, 500)
+	b.Crash(first[0], t)
+	burst(t+ms("writes after first ms", 10, 200), d.Draw(label("writes missed by both"), 1, 10))
+	t += ms("next down after ms", 300, 1000)
+	b.Crash(next, t)
+	burst(t+ms("writes after next ms", 10, 200), d.Draw(label("writes missed by next"), 1, 10))
+	t += ms("next away ms", 300, 1500)
+	b.Restart(next, t)
+	t += ms("next synced ms", 500, 1500)
+	burst(t, d.Draw(label("writes after next's return"), 0, 3))
+	t += ms("leader down after ms", 100, 1000)
+	b.Crash(leader, t)
+	back := t + ms("first back ms", 500, 3000)
+	b.Restart(first[0], back)
+	end := back + ms("old leader back ms", 1000, 3000)
+	b.Restart(leader, end)
+	return end
+}
+
+// snapThenLead gives the voters disks of one epoch-1 history: the leader-to-be (the second
+// highest sid) and the others hold all of it, their logs purged below its last two txns;
+// "snapped" (the highest sid) logged an older prefix, below the leader's txn log; "stale"
+// logged a shorter prefix still, inside snapped's. Stale starts last; snapped starts into a
+// burst of writes and is SNAP-synced, sometimes restarts; the leader goes down and snapped,
+// holding everything with the highest sid, leads; then stale starts. The old leader comes
+// back last.
+func snapThenLead(d Drawer, b *Builder, voters int) time.Duration {
+	if voters < 5 {
+		return 0
+	}
+	label := func(s string) string { return "snap then lead " + s }
+	ms := func(s string, min, max int) time.Duration {
+		return time.Duration(d.Draw(label(s), min, max)) * time.Millisecond
+	}
+	n := d.Draw(label("history txns"), 4, 8)
+	snapped, leader := protocol.ServerID(voters), protocol.ServerID(voters-1)
+	stale := protocol.ServerID(1 + d.Draw(label("stale voter"), 0, voters-3))
+	snappedHas := d.Draw(label("snapped voter's txns"), 2, n-2)
+	staleHas := d.Draw(label("stale voter's txns"), 1, snappedHas-1)
+	disk := func(k int, logStart protocol.Zxid) protocol.Disk {
+		dk := protocol.Disk{AcceptedEpoch: 1, CurrentEpoch: 1, CurrentEpochTmp: -1, LogStart: logStart}
+		for i := 1; i <= k; i++ {
+			dk.Txns = append(dk.Txns, protocol.Txn{Zxid: protocol.MakeZxid(1, uint32(i))})
+		}
+		if logStart > 0 {
+			dk.SnapshotZxid = dk.Txns[k-1].Zxid
+		}
+		return dk
+	}
+	for id := protocol.ServerID(1); int(id) <= voters; id++ {
+		switch id {
+		case snapped:
+			b.RawDisk(id, disk(snappedHas, 0))
+		case stale:
+			b.RawDisk(id, disk(staleHas, 0))
+		default:
+			b.RawDisk(id, disk(n, protocol.MakeZxid(1, uint32(n-1))))
+		}
+	}
+	start := ms("snapped starts ms", 1000, 3000)
+	b.StartAt(snapped, start)
+	burstAt := start + ms("burst after start ms", 0, 400)
+	for i := range d.Draw(label("burst writes"), 20, 120) {
+		b.Writes(leader, burstAt+time.Duration(i)*time.Millisecond)
+	}
+	t := burstAt + ms("leader down after ms", 1000, 3000)
+	if d.Draw(label("snapped restarts"), 0, 1) == 1 {
+		b.Crash(snapped, t-600*time.Millisecond).Restart(snapped, t-300*time.Millisecond)
+	}
+	b.Crash(leader, t)
+	staleAt := t + ms("stale starts after ms", 1000, 3000)
+	b.StartAt(stale, staleAt)
+	end := staleAt + ms("old leader back ms", 1000, 3000)
+	b.Restart(leader, end)
+	return end
 }
 
 // writesAroundSync: a follower of the expected leader crashes once the ensemble is up, misses
@@ -253,4 +381,51 @@ func mixedRounds(d Drawer, b *Builder, voters int) time.Duration {
 	joinUp := joinDown + ms("joiner down ms", 1, 3000)
 	b.Crash(joiner[0], joinDown).Restart(joiner[0], joinUp)
 	return joinUp
+}
+
+// ackThenResync: once the ensemble is up, a write commits everywhere; the next reaches the
+// leader and the victim at once, while the leader's learner port to every other follower holds
+// what it sends for a while, released one follower at a time. The victim crashes once it has acked, restarts, and its
+// FOLLOWERINFO reports the proposal, past the committed log: a TRUNC. In half the runs it
+// dies just after the truncation; else it re-logs the proposal after UPTODATE.
+func ackThenResync(d Drawer, b *Builder, voters int) time.Duration {
+	if voters < 5 {
+		return 0
+	}
+	label := func(s string) string { return "ack then resync " + s }
+	ms := func(s string, min, max int) time.Duration {
+		return time.Duration(d.Draw(label(s), min, max)) * time.Millisecond
+	}
+	leader := expectedLeader(b, voters)
+	victim := pickFollowers(d, label("victim"), voters, leader, 1, nil)
+	if len(victim) == 0 {
+		return 0
+	}
+	var slow []protocol.ServerID
+	for id := protocol.ServerID(1); int(id) <= voters; id++ {
+		if id != leader && id != victim[0] {
+			slow = append(slow, id)
+		}
+	}
+	w := ms("settle ms", 1500, 4000)
+	b.Writes(leader, w-time.Second, w)
+	// Each slow follower's port is released on its own, so that their acks, and the commit
+	// the stale ack completes, come one by one.
+	heal := w + ms("held ms", 300, 2000)
+	gap := ms("release gap ms", 30, 200)
+	for i, id := range slow {
+		b.fault(sim.Fault{Kind: sim.FaultPartition, At: at(w - time.Millisecond), Heal: at(heal + time.Duration(i)*gap),
+			OneWay: true, Port: sim.PortLearner, Groups: [][]protocol.ServerID{{leader}, {id}}})
+	}
+	heal += time.Duration(len(slow)-1) * gap
+	down := w + ms("victim down ms", 60, 150)
+	up := down + ms("victim away ms", 10, 200)
+	b.Crash(victim[0], down).Restart(victim[0], up)
+	if d.Draw(label("victim dies after truncate"), 0, 1) == 1 {
+		b.CrashPoint(victim[0], up, protocol.WriteTruncate, 1, sim.CrashAfter)
+		back := heal + ms("victim back ms", 500, 2000)
+		b.Restart(victim[0], back)
+		return back
+	}
+	return heal
 }

@@ -41,6 +41,10 @@ func TestMotifsReachTheirBugs(t *testing.T) {
 		{motifHandshakeRejoin, "EpochMemoryBeforeFile", checker.EpochFileOrder, runs / 10},
 		{motifWritesAroundSync, "CommitAfterNewLeaderNPE", checker.CommitInSyncWellFormed, runs / 10},
 		{motifWritesAroundSync, "LastProcessedSetOnDiff", checker.ReportedZxidIsTrue, runs / 20},
+		{motifAckThenResync, "AcksKeptAcrossResync", checker.CommittedDurability, runs / 20},
+		{motifStaleLeaderDiff, "CommittedLogHole", checker.UptodateFresh, runs / 20},
+		{motifSnapThenLead, "NoTxnlogGapCheck", checker.SyncChoiceSound, runs / 10},
+		{motifSnapThenLead, "TxnLogGapCheckAtEndOnly", checker.SyncChoiceSound, runs / 10},
 	}
 	for _, c := range cases {
 		t.Run(c.knob, func(t *testing.T) {
