@@ -47,6 +47,9 @@ const (
 	// TRUNCated below it, and sometimes dies right after the truncation (the stale ack of
 	// AcksKeptAcrossResync). Five or more voters.
 	motifAckThenResync
+	// motifDisloyalVoter: only a bare quorum of voters runs, one of its followers cannot reach
+	// the leader's learner port, and maxTimeToWaitForEpoch is set (ZOOKEEPER-3109's trigger).
+	motifDisloyalVoter
 	motifCount
 )
 
@@ -67,6 +70,8 @@ func generateMotif(d Drawer, b *Builder, voters int) time.Duration {
 		return snapThenLead(d, b, voters)
 	case motifAckThenResync:
 		return ackThenResync(d, b, voters)
+	case motifDisloyalVoter:
+		return disloyalVoterMotif(d, b, voters)
 	}
 	return 0
 }
@@ -428,4 +433,30 @@ func ackThenResync(d Drawer, b *Builder, voters int) time.Duration {
 		return back
 	}
 	return heal
+}
+
+// disloyalVoterMotif: a bare quorum runs, the expected leader among it; the voters beyond it
+// start late; one follower of the quorum is refused by the leader's learner port for a while,
+// so after its tries it goes LOOKING and tells the leader, which, with maxTimeToWaitForEpoch
+// set, quits its epoch wait at once (under NoQuitOnDisloyalVoter it waits out initLimit).
+func disloyalVoterMotif(d Drawer, b *Builder, voters int) time.Duration {
+	label := func(s string) string { return "disloyal voter " + s }
+	ms := func(s string, min, max int) time.Duration {
+		return time.Duration(d.Draw(label(s), min, max)) * time.Millisecond
+	}
+	leader := expectedLeader(b, voters)
+	quorum := pickFollowers(d, label("quorum"), voters, leader, voters/2, nil)
+	if len(quorum) == 0 {
+		return 0
+	}
+	late := ms("others start ms", 5000, 30000)
+	for id := protocol.ServerID(1); int(id) <= voters; id++ {
+		if id != leader && !containsID(quorum, id) {
+			b.StartAt(id, late)
+		}
+	}
+	refusedUntil := ms("refused ms", 1000, 10000)
+	b.RefuseConnect(leader, 0, refusedUntil, quorum[0])
+	b.MaxTimeToWaitForEpoch(ms("maxTimeToWaitForEpoch ms", 50, 2000))
+	return max(late, refusedUntil)
 }

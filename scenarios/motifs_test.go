@@ -42,6 +42,7 @@ func TestMotifsReachTheirBugs(t *testing.T) {
 		{motifWritesAroundSync, "CommitAfterNewLeaderNPE", checker.CommitInSyncWellFormed, runs / 10},
 		{motifWritesAroundSync, "LastProcessedSetOnDiff", checker.ReportedZxidIsTrue, runs / 20},
 		{motifAckThenResync, "AcksKeptAcrossResync", checker.CommittedDurability, runs / 20},
+		{motifDisloyalVoter, "NoQuitOnDisloyalVoter", checker.FalseLeaderAbdicates, runs / 10},
 		{motifStaleLeaderDiff, "CommittedLogHole", checker.UptodateFresh, runs / 20},
 		{motifSnapThenLead, "NoTxnlogGapCheck", checker.SyncChoiceSound, runs / 10},
 		{motifSnapThenLead, "TxnLogGapCheckAtEndOnly", checker.SyncChoiceSound, runs / 10},
