@@ -63,8 +63,21 @@ type page struct {
 	Refuse []span      `json:"refuse"` // connect refusals
 	Viols  []violation `json:"viols"`
 	Faults []fault     `json:"faults"`
-	Writes []fault     `json:"writes"` // one line per client write; First: its client-write event
+	Writes []write     `json:"writes"` // one per client write, in the order they were asked
 }
+
+// write is one client write: its line, its client-write event, and the events that carry it
+// (the request and its forwarding, PROPOSAL, ACK, COMMIT, INFORM, the txn-log writes, the
+// committed and applied notes, the answer), which the page joins into a path of its own.
+type write struct {
+	Text  string `json:"text"`
+	First int    `json:"first"`
+	Ev    []int  `json:"ev"`
+}
+
+// maxWriteEvents caps the events kept per write: a write synced to many learners many times
+// still draws as a path through its first ones.
+const maxWriteEvents = 400
 
 type meta struct {
 	Scenario   string   `json:"scenario"`
@@ -198,7 +211,7 @@ func build(spec *sim.RunSpec, rep *checker.Report) *page {
 		}
 		p.Lanes = append(p.Lanes, l)
 	}
-	for k := sim.TraceKind(0); k <= sim.TrRecvQueueDrop; k++ {
+	for k := sim.TraceKind(0); k <= sim.TrReply; k++ { // every kind, the last one included
 		name := ""
 		if k > 0 {
 			name = k.String()
@@ -369,17 +382,7 @@ func build(spec *sim.RunSpec, rep *checker.Report) *page {
 		}
 		p.Faults = append(p.Faults, fr)
 	}
-	p.Writes = []fault{}
-	for _, wr := range rep.Writes {
-		first := -1
-		for i := range rep.Trace {
-			if e := &rep.Trace[i]; e.Kind == sim.TrClient && e.Reply.Value == wr.Value {
-				first = i
-				break
-			}
-		}
-		p.Writes = append(p.Writes, fault{Text: wr.Line(), First: first})
-	}
+	p.Writes = writePaths(rep)
 	for k, v := range rep.ViolationsRaw {
 		vj := violation{At: max(v.TraceIndex, 0), Invariant: v.Invariant, Detail: v.Detail, Time: v.At.String(),
 			Servers: []int64{}, Count: 1}
@@ -398,4 +401,64 @@ func build(spec *sim.RunSpec, rep *checker.Report) *page {
 		p.Strs = []string{}
 	}
 	return p
+}
+
+// writePaths finds, in one pass over the trace, the events of each client write: by its value
+// (the client's request and answer, REQUEST, PROPOSAL and INFORM, which carry the txn, and
+// txn-log writes that hold it) or by its zxid (ACK, COMMIT, the leader's committed note and
+// every server's applied note). Snapshots hold whole histories and are left out.
+func writePaths(rep *checker.Report) []write {
+	out := make([]write, len(rep.Writes))
+	byValue := make(map[uint64]int, len(rep.Writes))
+	byZxid := make(map[protocol.Zxid]int, len(rep.Writes))
+	for k, wr := range rep.Writes {
+		out[k] = write{Text: wr.Line(), First: -1, Ev: []int{}}
+		byValue[wr.Value] = k
+		if wr.Zxid != 0 {
+			byZxid[wr.Zxid] = k
+		}
+	}
+	add := func(k, i int) {
+		if w := &out[k]; len(w.Ev) < maxWriteEvents && (len(w.Ev) == 0 || w.Ev[len(w.Ev)-1] != i) {
+			w.Ev = append(w.Ev, i)
+		}
+	}
+	for i := range rep.Trace {
+		e := &rep.Trace[i]
+		switch e.Kind {
+		case sim.TrClient, sim.TrReply:
+			if k, ok := byValue[e.Reply.Value]; ok {
+				if e.Kind == sim.TrClient && out[k].First < 0 {
+					out[k].First = i
+				}
+				add(k, i)
+			}
+		case sim.TrSend, sim.TrRecv, sim.TrDrop:
+			switch e.Msg.Type {
+			case protocol.REQUEST, protocol.PROPOSAL, protocol.INFORM:
+				if k, ok := byValue[e.Msg.Txn.Value]; ok && e.Msg.Txn.Value != 0 {
+					add(k, i)
+				}
+			case protocol.ACK, protocol.COMMIT:
+				if k, ok := byZxid[e.Msg.Zxid]; ok {
+					add(k, i)
+				}
+			}
+		case sim.TrPersist:
+			if e.Write.Kind == protocol.WriteTxns {
+				for _, t := range e.Write.Txns {
+					if k, ok := byValue[t.Value]; ok && t.Value != 0 {
+						add(k, i)
+					}
+				}
+			}
+		case sim.TrNote:
+			if e.Note.Kind == protocol.NoteCommitted || e.Note.Kind == protocol.NoteApplied {
+				if k, ok := byZxid[e.Note.Zxid]; ok {
+					add(k, i)
+				}
+			}
+		}
+	}
+	return out
 }

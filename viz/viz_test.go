@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"zabsim/checker"
+	"zabsim/protocol"
 	"zabsim/scenarios"
 	"zabsim/sim"
 	"zabsim/viz"
@@ -269,5 +270,66 @@ func TestPageListsWrites(t *testing.T) {
 		if !strings.Contains(dom, html.EscapeString(w.Line())) {
 			t.Errorf("write %d not listed as %q", w.Value, w.Line())
 		}
+	}
+}
+
+// TestPageDrawsWritePaths: each client write of a run is a path of its own through the events
+// that carry it, from the client's request through PROPOSAL, the txn-log writes, ACK, COMMIT and
+// every server's applied note to the answer, in trace order; the browser draws one path per
+// write and marks the selected one.
+// Reference: issue 9 ("The report, timeline and run file show writes").
+func TestPageDrawsWritePaths(t *testing.T) {
+	spec, rep := runOf(t, "writes-committed-everywhere", 1)
+	paths := viz.WritePaths(rep)
+	if len(paths) != 12 {
+		t.Fatalf("%d write paths, want 12", len(paths))
+	}
+	for k, w := range paths {
+		if w.First < 0 || len(w.Ev) == 0 || w.Ev[0] != w.First {
+			t.Fatalf("write %d: path %v does not start at its client-write event %d", k, w.Ev, w.First)
+		}
+		kinds := map[string]int{}
+		for j, i := range w.Ev {
+			if j > 0 && i <= w.Ev[j-1] {
+				t.Fatalf("write %d: path %v is not in trace order", k, w.Ev)
+			}
+			e := &rep.Trace[i]
+			switch {
+			case e.Kind == sim.TrNote && e.Note.Kind == protocol.NoteApplied:
+				kinds["applied"]++
+			case e.Kind == sim.TrNote && e.Note.Kind == protocol.NoteCommitted:
+				kinds["committed"]++
+			case e.Kind == sim.TrPersist:
+				kinds["logged"]++
+			case e.Kind == sim.TrReply:
+				kinds["answer"]++
+			case e.Kind == sim.TrSend && e.Msg.Type == protocol.PROPOSAL:
+				kinds["proposal"]++
+			case e.Kind == sim.TrSend && e.Msg.Type == protocol.ACK:
+				kinds["ack"]++
+			}
+		}
+		want := map[string]int{"applied": 3, "committed": 1, "logged": 3, "answer": 1, "proposal": 2, "ack": 2}
+		for kind, n := range want {
+			if kinds[kind] != n {
+				t.Errorf("write %d: %d %s events on its path, want %d (%v)", k, kinds[kind], kind, n, kinds)
+			}
+		}
+	}
+	browser := chromium(t)
+	path := filepath.Join(t.TempDir(), "paths.html")
+	if err := viz.WriteFile(path, spec, rep); err != nil {
+		t.Fatal(err)
+	}
+	dom := dumpDOM(t, browser, path, "#fit&write=3")
+	st := statusRe.FindString(dom)
+	for _, want := range []string{`data-state="ok"`, `data-writes="12"`, `data-drawn-writes="12"`} {
+		if !strings.Contains(st, want) {
+			t.Errorf("status %s lacks %s", st, want)
+		}
+	}
+	// The selected event is write 3's client-write, named by its kind and followed by its line.
+	if !strings.Contains(dom, "kind client-write") || !strings.Contains(dom, html.EscapeString(rep.Writes[3].Line())) {
+		t.Errorf("the detail of write 3's first event does not name its kind and its write")
 	}
 }

@@ -1,0 +1,4 @@
+package viz
+
+// WritePaths exposes writePaths to the external tests.
+var WritePaths = writePaths
