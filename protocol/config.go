@@ -40,6 +40,15 @@ type Config struct {
 	// logged txns (ZooKeeper rolls a random point between snapCount/2 and snapCount; the
 	// model takes it at snapCount exactly). 0 means ZooKeeper's default, 100000.
 	SnapCount int
+	// DatabaseBytes is the size of the database's snapshot file, which bounds how much txn log
+	// a leader reads for a DIFF (ZKDatabase.calculateTxnLogSizeLimit). 0 means 1 GiB: a
+	// database large enough that txn-log DIFFs happen (a few KB of data, with log files
+	// preallocated to 64 MiB, never gets one).
+	DatabaseBytes int64
+	// SnapshotSizeFactor is zookeeper.snapshotSizeFactor in thousandths: the txn log files a
+	// DIFF would read may total at most this share of DatabaseBytes. 0 means ZooKeeper's 0.33
+	// (330); negative disables DIFFs from the txn log (isTxnLogSyncEnabled).
+	SnapshotSizeFactor int
 	// SyncDelay is how long SyncRequestProcessor takes to write and fsync what is queued
 	// once a txn is queued for logging, plus a world-chosen jitter up to SyncJitter. 0 means
 	// the model's default, 1 ms (and 2 ms of jitter): an fsync on a local disk.
@@ -494,6 +503,31 @@ func (c *Config) counts(id ServerID) bool {
 		return c.IsMember(id)
 	}
 	return c.IsParticipant(id)
+}
+
+// txnLogFileBytes is a txn log file's size on disk: FileTxnLog preallocates 64 MiB
+// (zookeeper.preAllocSize) and each file holds the txns between two snapshots of the logging
+// thread.
+const txnLogFileBytes = 64 << 20
+
+// maxTxnLogRead is how many logged txns, from a learner's zxid to the end of the log, a DIFF
+// may read: FileTxnIterator.getStorageSize sums the files it would read, one per snapCount
+// txns, and getProposalsFromTxnLog refuses more than snapshotSizeFactor times the snapshot's
+// size. -1: no txn-log DIFF at all.
+func (c *Config) maxTxnLogRead() int {
+	factor := int64(c.SnapshotSizeFactor)
+	if factor == 0 {
+		factor = 330
+	}
+	if factor < 0 {
+		return -1
+	}
+	db := c.DatabaseBytes
+	if db <= 0 {
+		db = 1 << 30
+	}
+	files := db * factor / 1000 / txnLogFileBytes
+	return int(min(files*int64(c.snapCount()), 1<<30))
 }
 
 // snapCount is SnapCount with ZooKeeper's default.

@@ -454,7 +454,8 @@ func (p *QuorumPeer) sendLeaderInfo(h *learnerHandler, out []Effect) []Effect {
 func (p *QuorumPeer) syncFollower(now Time, h *learnerHandler, out []Effect) []Effect {
 	l := &p.lead
 	k := &p.cfg.Knobs
-	sk := SyncKnobs{TruncToZxidNotHeld: k.TruncToZxidNotHeld, NoTxnlogGapCheck: k.NoTxnlogGapCheck}
+	sk := SyncKnobs{TruncToZxidNotHeld: k.TruncToZxidNotHeld, NoTxnlogGapCheck: k.NoTxnlogGapCheck,
+		LimitTxnLogRead: true, MaxTxnLogRead: p.cfg.maxTxnLogRead()}
 	var plan SyncPlan
 	if k.NoTxnlogGapCheck || k.TxnLogGapCheckAtEndOnly {
 		// ZooKeeper reads every log file from the learner's zxid on, those a SNAP left too.
@@ -486,6 +487,9 @@ func (p *QuorumPeer) syncFollower(now Time, h *learnerHandler, out []Effect) []E
 		out = probe(out, ProbeSyncSNAP)
 		if plan.RefusedTrunc {
 			out = probe(out, ProbeSnapFromRefusedTrunc)
+		}
+		if plan.TxnLogTooLarge {
+			out = probe(out, ProbeSnapFromTxnLogSize)
 		}
 		out = p.send(h.conn, Message{Type: SNAPPKT, Zxid: plan.Zxid, Txns: share(p.db)}, out)
 	case TRUNC:

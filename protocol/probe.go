@@ -42,6 +42,7 @@ const (
 	ProbeClientWriteCommitted                    // a client was told its write succeeded
 	ProbeTruncTargetNotLogged                    // a TRUNC named a zxid the learner's log lacks (ZooKeeper keeps the txn above it)
 	ProbeResyncDroppedAck                        // a TRUNC or SNAP resync made the leader forget a learner's ack
+	ProbeSnapFromTxnLogSize                      // the txn log a DIFF would read was over snapshotSizeFactor of the snapshot: SNAP instead
 	ProbeSupersededLogSkipped                    // the leader's sync would differ had it read the log files a SNAP left (ZooKeeper does)
 	ProbeCount                                   // number of probes + 1
 )
@@ -62,7 +63,7 @@ var probeNames = [...]string{
 	ProbeSnapFromRefusedTrunc: "snap-from-refused-trunc", ProbeCrashLogToAck: "crash-between-log-and-ack",
 	ProbeLogQueuedAtRoleEnd: "log-queued-at-role-end", ProbeSnapCount: "snapshot-snapcount",
 	ProbeClientWriteCommitted: "client-write-committed", ProbeTruncTargetNotLogged: "trunc-target-not-logged",
-	ProbeResyncDroppedAck: "resync-dropped-ack", ProbeSupersededLogSkipped: "superseded-log-skipped",
+	ProbeResyncDroppedAck: "resync-dropped-ack", ProbeSnapFromTxnLogSize: "snap-from-txnlog-size", ProbeSupersededLogSkipped: "superseded-log-skipped",
 }
 
 func (p Probe) String() string {

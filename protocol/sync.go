@@ -14,17 +14,17 @@ type SyncPlan struct {
 	Current Zxid
 	// FromTxnLog: the proposals were read from the on-disk txn log, beyond the in-memory
 	// committedLog. RefusedTrunc: a TRUNC across an epoch boundary was refused, hence SNAP.
-	// TxnLogGap: the txn log ended before the committedLog began, hence SNAP.
-	FromTxnLog, RefusedTrunc, TxnLogGap bool
+	// TxnLogGap: the txn log ended before the committedLog began, hence SNAP. TxnLogTooLarge:
+	// the txn log to read was over the size limit (or txn-log sync is off), hence SNAP.
+	FromTxnLog, RefusedTrunc, TxnLogGap, TxnLogTooLarge bool
 }
 
 // SyncFollower is LearnerHandler.syncFollower with queueCommittedProposals (spec §5.6): the
 // DIFF / TRUNC / SNAP choice for a learner whose last zxid is peerLastZxid, for a leader whose
 // history is contiguous: its last commitLogCount txns form the in-memory committedLog, and its
-// on-disk txn log is the history from logStart (0: from its first txn). The snapshotSizeFactor
-// limit on reading the txn log is not modelled: the log is always small enough to read. The
-// history's log has no gap inside (it is one array), so the txn log is read as ZooKeeper
-// reads it.
+// on-disk txn log is the history from logStart (0: from its first txn), read without a size
+// limit. The history's log has no gap inside (it is one array), so the txn log is read as
+// ZooKeeper reads it.
 func SyncFollower(peerLastZxid Zxid, history []Txn, lastProcessedZxid Zxid, commitLogCount int, logStart Zxid) SyncPlan {
 	return SyncFollowerLogs(peerLastZxid, windowOf(history, commitLogCount), logFrom(history, logStart), lastProcessedZxid, SyncKnobs{})
 }
@@ -36,7 +36,14 @@ func SyncFollowerAsZooKeeper(peerLastZxid Zxid, history []Txn, lastProcessedZxid
 }
 
 // SyncKnobs are the bug knobs syncFollower reads.
-type SyncKnobs struct{ TruncToZxidNotHeld, NoTxnlogGapCheck bool }
+type SyncKnobs struct {
+	TruncToZxidNotHeld, NoTxnlogGapCheck bool
+	// LimitTxnLogRead: at most MaxTxnLogRead logged txns, from the learner's zxid to the end
+	// of the log, may be read for a DIFF (-1: none); larger reads are refused and a SNAP is
+	// sent (snapshotSizeFactor). Off: any read.
+	LimitTxnLogRead bool
+	MaxTxnLogRead   int
+}
 
 func windowOf(history []Txn, commitLogCount int) []Txn {
 	if len(history) > commitLogCount {
@@ -90,6 +97,11 @@ func SyncFollowerLogs(peerLastZxid Zxid, committedLog, txnLog []Txn, lastProcess
 		// then skips what the peer has (and TRUNCs or DIFFs as in rule 4) and stops after
 		// minCommittedLog.
 		if peerLastZxid < txnLog[0].Zxid {
+			return snap
+		}
+		if k.LimitTxnLogRead && len(txnLog)-indexAbove(txnLog, peerLastZxid-1) > k.MaxTxnLogRead {
+			// "Txnlog size: ... exceeds sizeLimit: ..." (or txn-log sync disabled)
+			snap.TxnLogTooLarge = true
 			return snap
 		}
 		plan, ok := queueCommittedProposals(txnLog, peerLastZxid, minCommitted, maxCommitted)

@@ -541,3 +541,24 @@ func TestSyncFollowerCommittedLogHole(t *testing.T) {
 	require.Equal(t, protocol.DIFF, got.Mode)
 	require.Equal(t, []protocol.Zxid{syncZ(1, 2), syncZ(1, 5), syncZ(1, 6)}, protocol.Zxids(got.Proposals))
 }
+
+// TestSyncFollowerTxnLogSizeLimit: a txn-log DIFF is refused, for a SNAP, when more logged txns
+// than the limit lie between the learner's zxid and the end of the log, or when txn-log sync is
+// off (-1); the committedLog's DIFF has no such limit.
+// Reference: ZKDatabase.getProposalsFromTxnLog, calculateTxnLogSizeLimit, isTxnLogSyncEnabled.
+func TestSyncFollowerTxnLogSizeLimit(t *testing.T) {
+	log := syncHist([2]int{1, 1}, [2]int{1, 2}, [2]int{1, 3}, [2]int{1, 4}, [2]int{1, 5}, [2]int{1, 6})
+	committed := log[4:]
+	last := syncZ(1, 6)
+	for _, c := range []struct {
+		limit int
+		want  protocol.SyncMode
+	}{{-1, protocol.SNAP}, {0, protocol.SNAP}, {4, protocol.SNAP}, {5, protocol.DIFF}, {100, protocol.DIFF}} {
+		// From 0x100000002 the read covers 0x100000002-6: five txns.
+		got := protocol.SyncFollowerLogs(syncZ(1, 2), committed, log, last, protocol.SyncKnobs{LimitTxnLogRead: true, MaxTxnLogRead: c.limit})
+		require.Equal(t, c.want, got.Mode, "limit %d", c.limit)
+		require.Equal(t, c.want == protocol.SNAP, got.TxnLogTooLarge, "limit %d", c.limit)
+	}
+	got := protocol.SyncFollowerLogs(syncZ(1, 5), committed, log, last, protocol.SyncKnobs{LimitTxnLogRead: true, MaxTxnLogRead: -1})
+	require.Equal(t, protocol.DIFF, got.Mode, "a DIFF from the committedLog reads no txn log")
+}

@@ -319,6 +319,12 @@ func toJSON(f *File) (*fileJSON, error) {
 	if c.SnapCount != 0 {
 		cj.SnapCount = ptr(c.SnapCount)
 	}
+	if c.DatabaseBytes != 0 {
+		cj.DatabaseBytes = ptr(c.DatabaseBytes)
+	}
+	if c.SnapshotSizeFactor != 0 {
+		cj.SnapshotSizeFactor = ptr(c.SnapshotSizeFactor)
+	}
 	if c.SyncDelay != 0 {
 		cj.SyncDelay = ptr(c.SyncDelay.String())
 	}
@@ -548,6 +554,16 @@ func fromJSON(fj *fileJSON) (File, error) {
 	optionalDuration(&p, "cluster.maxTimeToWaitForEpoch", cj.MaxTimeToWaitForEpoch, &c.MaxTimeToWaitForEpoch)
 	if cj.SnapCount != nil {
 		c.SnapCount = *cj.SnapCount
+	}
+	if cj.DatabaseBytes != nil {
+		if c.DatabaseBytes = *cj.DatabaseBytes; c.DatabaseBytes < 0 {
+			p.add("cluster.databaseBytes", "must not be negative, got %d", c.DatabaseBytes)
+		}
+	}
+	if cj.SnapshotSizeFactor != nil {
+		if c.SnapshotSizeFactor = *cj.SnapshotSizeFactor; c.SnapshotSizeFactor > 1000 {
+			p.add("cluster.snapshotSizeFactor", "is in thousandths and at most 1000 (ZooKeeper resets a factor above 1), got %d", c.SnapshotSizeFactor)
+		}
 	}
 	optionalDuration(&p, "cluster.syncDelay", cj.SyncDelay, &c.SyncDelay)
 	optionalDuration(&p, "cluster.syncJitter", cj.SyncJitter, &c.SyncJitter)

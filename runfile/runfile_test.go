@@ -473,7 +473,7 @@ func TestFieldsCovered(t *testing.T) {
 		{sim.RunSpec{}, "_ Scenario Seed Config Disks Faults Writes Options Until StopWhenStable MaxEvents Decisions DecisionsThenSeed"},
 		{sim.Decision{}, "Event Kind A B Value"},
 		{protocol.Config{}, "_ Servers TickTime InitLimit SyncLimit ConnectToLearnerMasterLimit LeaderConnectDelayDuringRetry " +
-			"CommitLogCount SnapCount SyncDelay SyncJitter ObserverElectionDelay LeaderSelfRegisterJitter LeaderSelfRegisterDelay LeaderThreadDelay MaxTimeToWaitForEpoch Election Knobs"},
+			"CommitLogCount SnapCount DatabaseBytes SnapshotSizeFactor SyncDelay SyncJitter ObserverElectionDelay LeaderSelfRegisterJitter LeaderSelfRegisterDelay LeaderThreadDelay MaxTimeToWaitForEpoch Election Knobs"},
 		{protocol.ElectionConfig{}, "_ Assigned Leader Delay FinalizeWait MinNotificationInterval MaxNotificationInterval Changes"},
 		{protocol.LeaderChange{}, "At Leader"},
 		{protocol.ServerConfig{}, "ID Type"},
@@ -701,4 +701,29 @@ func TestWritesAndTxnValuesRoundTrip(t *testing.T) {
 	bad := strings.Replace(string(data), `"0x100000002=9"`, `"0x100000002=x"`, 1)
 	_, err = Unmarshal([]byte(bad))
 	require.ErrorContains(t, err, "invalid txn value")
+}
+
+// TestTxnLogSizeFieldsRoundTrip: the database's size, snapshotSizeFactor and a disk's
+// superseded log files survive a run file, and a factor above 1000 is refused.
+func TestTxnLogSizeFieldsRoundTrip(t *testing.T) {
+	s := sim.RunSpec{Scenario: "l", Seed: 4, Until: protocol.Time(time.Minute), Options: sim.DefaultOptions(),
+		Config: protocol.DefaultConfig([]protocol.ServerID{1, 2, 3}, nil)}
+	s.Config.DatabaseBytes, s.Config.SnapshotSizeFactor = 64<<20, -1
+	d := protocol.NewDisk()
+	d.AcceptedEpoch, d.CurrentEpoch = 2, 2
+	d.Txns = []protocol.Txn{{Zxid: protocol.MakeZxid(2, 1), Value: 4}}
+	d.SnapshotZxid, d.LogStart = protocol.MakeZxid(2, 1), protocol.MakeZxid(2, 2)
+	d.Superseded = []protocol.Txn{{Zxid: protocol.MakeZxid(1, 1), Value: 1}}
+	s.Disks = []sim.ServerDisk{{ID: 1, Disk: d}}
+	data, err := Marshal(File{Spec: s})
+	require.NoError(t, err)
+	f, err := Unmarshal(data)
+	require.NoError(t, err)
+	require.Equal(t, int64(64<<20), f.Spec.Config.DatabaseBytes)
+	require.Equal(t, -1, f.Spec.Config.SnapshotSizeFactor)
+	require.Equal(t, d.Superseded, f.Spec.Disks[0].Disk.Superseded)
+
+	bad := strings.Replace(string(data), `"snapshotSizeFactor": -1`, `"snapshotSizeFactor": 1500`, 1)
+	_, err = Unmarshal([]byte(bad))
+	require.ErrorContains(t, err, "snapshotSizeFactor")
 }

@@ -46,6 +46,8 @@ type clusterJSON struct {
 	LeaderThreadDelay             *string       `json:"leaderThreadDelay,omitempty"`
 	MaxTimeToWaitForEpoch         *string       `json:"maxTimeToWaitForEpoch,omitempty"`
 	SnapCount                     *int          `json:"snapCount,omitempty"`
+	DatabaseBytes                 *int64        `json:"databaseBytes,omitempty"`
+	SnapshotSizeFactor            *int          `json:"snapshotSizeFactor,omitempty"`
 	SyncDelay                     *string       `json:"syncDelay,omitempty"`
 	SyncJitter                    *string       `json:"syncJitter,omitempty"`
 	Election                      *electionJSON `json:"election"`

@@ -72,6 +72,11 @@ func GenerateRun(d Drawer, name string, seed uint64) *sim.RunSpec {
 	}
 	bound := checker.LivenessBound(&b.spec.Config)
 	generateWorkload(d, b, n, lastHeal+bound)
+	if d.Draw("small database", 0, 3) == 3 {
+		// A database of a few MiB: its snapshot is smaller than the txn log files a DIFF
+		// would read, so txn-log DIFFs are refused (snapshotSizeFactor) and the leader SNAPs.
+		b.spec.Config.DatabaseBytes = int64(d.Draw("database MiB", 1, 400)) << 20
+	}
 	b.Until(lastHeal + bound + 10*time.Second).StopWhenStable()
 	return b.Spec(name, seed)
 }

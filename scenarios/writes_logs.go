@@ -137,3 +137,42 @@ func init() {
 func txnLogGapAfterRestart() *Builder {
 	return txnLogGap().Crash(3, 4*time.Second).Restart(3, 4500*time.Millisecond)
 }
+
+// missedWritesBelowWindow: voter 1 misses four writes while its leader keeps a committedLog
+// of two, so its zxid is below the committedLog and the leader reads its txn log for it.
+func missedWritesBelowWindow() *Builder {
+	b := AssignedCluster(3, 0).Writes(3, time.Second).Crash(1, 1500*time.Millisecond).
+		Writes(3, 2*time.Second, 2001*time.Millisecond, 2002*time.Millisecond, 2003*time.Millisecond).
+		Restart(1, 3*time.Second)
+	b.spec.Config.CommitLogCount = 2
+	return b
+}
+
+func init() {
+	register(
+		Scenario{
+			Name: "diff-from-txnlog", Family: "writes",
+			Description: "voter 1 misses four writes while leader 3 keeps a committedLog of two (commitLogCount 2): it is below the committedLog, so leader 3 DIFFs it from its txn log, then its committedLog; the log files to read are well within a third of the 1 GiB snapshot",
+			Reference:   "LearnerHandler.syncFollower (\"Use txnlog and committedLog\"), ZKDatabase.getProposalsFromTxnLog",
+			Build: func(seed uint64) *sim.RunSpec {
+				return missedWritesBelowWindow().StopWhenStable().Spec("diff-from-txnlog", seed)
+			},
+			Expect: func(r *checker.Report) error {
+				return all(violations(r), probe(r, protocol.ProbeDiffFromTxnLog), synced2(r, 3, 1, 1, "DIFF"), answeredOK(r, 5), sameHistory(r, 5, 1, 2, 3))
+			},
+		},
+		Scenario{
+			Name: "txnlog-too-large-snap", Family: "writes",
+			Description: "diff-from-txnlog with a database of 64 MiB: a third of its snapshot is less than one preallocated 64 MiB log file, so the txn-log read is refused and voter 1 gets a SNAP",
+			Reference:   "ZKDatabase.calculateTxnLogSizeLimit, getProposalsFromTxnLog (\"Txnlog size ... exceeds sizeLimit\"), FileTxnLog preAllocSize",
+			Build: func(seed uint64) *sim.RunSpec {
+				b := missedWritesBelowWindow()
+				b.spec.Config.DatabaseBytes = 64 << 20
+				return b.StopWhenStable().Spec("txnlog-too-large-snap", seed)
+			},
+			Expect: func(r *checker.Report) error {
+				return all(violations(r), probe(r, protocol.ProbeSnapFromTxnLogSize), synced2(r, 3, 1, 1, "SNAP"), answeredOK(r, 5), sameHistory(r, 5, 1, 2, 3))
+			},
+		},
+	)
+}
