@@ -1,6 +1,8 @@
 package scenarios
 
 import (
+	"fmt"
+	"slices"
 	"time"
 
 	"zabsim/checker"
@@ -73,4 +75,25 @@ func init() {
 			},
 		},
 	)
+}
+
+func init() {
+	register(Scenario{
+		Name: "observer-run-with-proposals", Family: "writes",
+		Description: "Zab1_0Test.testNormalObserverRun with writes: a first write reaches observer 4 by INFORM; it goes down while three more commit, so when it returns its sync is a DIFF of committed PROPOSAL/COMMIT pairs; then two writes are asked of the observer, which forwards them to leader 3 (REQUEST), learns each commit by INFORM, logs and applies it, and answers ok; the observer never acks and is never counted",
+		Reference:   "Zab1_0Test.testNormalObserverRun; Leader.commit (INFORM), ObserverZooKeeperServer.commitRequest, Observer.processPacket",
+		Build: func(seed uint64) *sim.RunSpec {
+			return AssignedCluster(3, 1).Writes(3, 500*time.Millisecond).Crash(4, 800*time.Millisecond).
+				Writes(3, time.Second, 1001*time.Millisecond, 1002*time.Millisecond).Restart(4, 2*time.Second).
+				Writes(4, 3*time.Second, 3001*time.Millisecond).StopWhenStable().Spec("observer-run-with-proposals", seed)
+		},
+		Expect: func(r *checker.Report) error {
+			for _, w := range r.Writes {
+				if slices.Contains(w.Acks, 4) {
+					return fmt.Errorf("write %d counted observer 4's ack: %v", w.Value, w.Acks)
+				}
+			}
+			return all(violations(r), synced2(r, 3, 4, 1, "DIFF"), answeredOK(r, 6), sameHistory(r, 6, 1, 2, 3, 4))
+		},
+	})
 }
