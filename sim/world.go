@@ -145,8 +145,10 @@ func NewWorld(spec *RunSpec, observers ...Observer) *World {
 // Reset makes w a fresh world for spec, reusing its storage (and the memory of its peers)
 // so that a sweep allocates almost nothing per run.
 func (w *World) Reset(spec *RunSpec, observers ...Observer) {
+	q := w.queue
+	q.reset()
 	*w = World{spec: spec, cfg: spec.Config, obs: append(w.obs[:0], observers...),
-		conns: append(w.conns[:0], conn{}), queue: eventQueue{items: w.queue.items[:0]},
+		conns: append(w.conns[:0], conn{}), queue: q,
 		servers: w.servers[:0], effects: w.effects[:0], netRand: w.netRand, jitRand: w.jitRand,
 		qcm: w.qcm, wakes: w.wakes[:0], order: w.order[:0], decisions: w.decisions[:0],
 		netPCG: w.netPCG, jitPCG: w.jitPCG,
@@ -313,7 +315,7 @@ func (w *World) Run() Result {
 	}
 	for !w.stopped {
 		// A storm grows the queue faster than it drains; bound the memory as well as the time.
-		if w.result.Events >= budget || uint64(len(w.queue.items)) > budget/4 {
+		if w.result.Events >= budget || uint64(w.queue.len()) > budget/4 {
 			w.result.Truncated, w.result.Stop = true, StopEvents
 			break
 		}
