@@ -85,16 +85,13 @@ func staleLeaderDiff(d Drawer, b *Builder, voters int) time.Duration {
 	if voters < 5 {
 		return 0
 	}
-	label := func(s string) string { return "stale leader diff " + s }
-	ms := func(s string, min, max int) time.Duration {
-		return time.Duration(d.Draw(label(s), min, max)) * time.Millisecond
-	}
+	m := motifDraws{d, "stale leader diff "}
 	leader := expectedLeader(b, voters)
 	next := protocol.ServerID(voters)
 	if next == leader {
 		next--
 	}
-	first := pickFollowers(d, label("first down"), voters, leader, 1, []protocol.ServerID{next})
+	first := pickFollowers(d, m.label("first down"), voters, leader, 1, []protocol.ServerID{next})
 	if len(first) == 0 {
 		return 0
 	}
@@ -103,23 +100,23 @@ func staleLeaderDiff(d Drawer, b *Builder, voters int) time.Duration {
 			b.Writes(leader, at+time.Duration(i)*time.Millisecond)
 		}
 	}
-	t := ms("settle ms", 1000, 3000)
+	t := m.ms("settle ms", 1000, 3000)
 	burst(t, 1)
-	t += ms("first down after ms", 50, 500)
+	t += m.ms("first down after ms", 50, 500)
 	b.Crash(first[0], t)
-	burst(t+ms("writes after first ms", 10, 200), d.Draw(label("writes missed by both"), 1, 10))
-	t += ms("next down after ms", 300, 1000)
+	burst(t+m.ms("writes after first ms", 10, 200), m.draw("writes missed by both", 1, 10))
+	t += m.ms("next down after ms", 300, 1000)
 	b.Crash(next, t)
-	burst(t+ms("writes after next ms", 10, 200), d.Draw(label("writes missed by next"), 1, 10))
-	t += ms("next away ms", 300, 1500)
+	burst(t+m.ms("writes after next ms", 10, 200), m.draw("writes missed by next", 1, 10))
+	t += m.ms("next away ms", 300, 1500)
 	b.Restart(next, t)
-	t += ms("next synced ms", 500, 1500)
-	burst(t, d.Draw(label("writes after next's return"), 0, 3))
-	t += ms("leader down after ms", 100, 1000)
+	t += m.ms("next synced ms", 500, 1500)
+	burst(t, m.draw("writes after next's return", 0, 3))
+	t += m.ms("leader down after ms", 100, 1000)
 	b.Crash(leader, t)
-	back := t + ms("first back ms", 500, 3000)
+	back := t + m.ms("first back ms", 500, 3000)
 	b.Restart(first[0], back)
-	end := back + ms("old leader back ms", 1000, 3000)
+	end := back + m.ms("old leader back ms", 1000, 3000)
 	b.Restart(leader, end)
 	return end
 }
@@ -135,15 +132,12 @@ func snapThenLead(d Drawer, b *Builder, voters int) time.Duration {
 	if voters < 5 {
 		return 0
 	}
-	label := func(s string) string { return "snap then lead " + s }
-	ms := func(s string, min, max int) time.Duration {
-		return time.Duration(d.Draw(label(s), min, max)) * time.Millisecond
-	}
-	n := d.Draw(label("history txns"), 4, 8)
+	m := motifDraws{d, "snap then lead "}
+	n := m.draw("history txns", 4, 8)
 	snapped, leader := protocol.ServerID(voters), protocol.ServerID(voters-1)
-	stale := protocol.ServerID(1 + d.Draw(label("stale voter"), 0, voters-3))
-	snappedHas := d.Draw(label("snapped voter's txns"), 2, n-2)
-	staleHas := d.Draw(label("stale voter's txns"), 1, snappedHas-1)
+	stale := protocol.ServerID(1 + m.draw("stale voter", 0, voters-3))
+	snappedHas := m.draw("snapped voter's txns", 2, n-2)
+	staleHas := m.draw("stale voter's txns", 1, snappedHas-1)
 	disk := func(k int, logStart protocol.Zxid) protocol.Disk {
 		dk := protocol.Disk{AcceptedEpoch: 1, CurrentEpoch: 1, CurrentEpochTmp: -1, LogStart: logStart}
 		for i := 1; i <= k; i++ {
@@ -164,20 +158,20 @@ func snapThenLead(d Drawer, b *Builder, voters int) time.Duration {
 			b.RawDisk(id, disk(n, protocol.MakeZxid(1, uint32(n-1))))
 		}
 	}
-	start := ms("snapped starts ms", 1000, 3000)
+	start := m.ms("snapped starts ms", 1000, 3000)
 	b.StartAt(snapped, start)
-	burstAt := start + ms("burst after start ms", 0, 400)
-	for i := range d.Draw(label("burst writes"), 20, 120) {
+	burstAt := start + m.ms("burst after start ms", 0, 400)
+	for i := range m.draw("burst writes", 20, 120) {
 		b.Writes(leader, burstAt+time.Duration(i)*time.Millisecond)
 	}
-	t := burstAt + ms("leader down after ms", 1000, 3000)
-	if d.Draw(label("snapped restarts"), 0, 1) == 1 {
+	t := burstAt + m.ms("leader down after ms", 1000, 3000)
+	if m.draw("snapped restarts", 0, 1) == 1 {
 		b.Crash(snapped, t-600*time.Millisecond).Restart(snapped, t-300*time.Millisecond)
 	}
 	b.Crash(leader, t)
-	staleAt := t + ms("stale starts after ms", 1000, 3000)
+	staleAt := t + m.ms("stale starts after ms", 1000, 3000)
 	b.StartAt(stale, staleAt)
-	end := staleAt + ms("old leader back ms", 1000, 3000)
+	end := staleAt + m.ms("old leader back ms", 1000, 3000)
 	b.Restart(leader, end)
 	return end
 }
@@ -188,25 +182,25 @@ func snapThenLead(d Drawer, b *Builder, voters int) time.Duration {
 // packetsCommitted). In one run of three, its updatingEpoch marker or its NEWLEADER-step txn
 // log write fails, so it leaves the sync after the DIFF and before applying it.
 func writesAroundSync(d Drawer, b *Builder, voters int) time.Duration {
-	label := func(s string) string { return "writes around sync " + s }
+	m := motifDraws{d, "writes around sync "}
 	leader := expectedLeader(b, voters)
-	victim := pickFollowers(d, label("victim"), voters, leader, 1, nil)
+	victim := pickFollowers(d, m.label("victim"), voters, leader, 1, nil)
 	if len(victim) == 0 {
 		return 0
 	}
-	down := time.Duration(d.Draw(label("down ms"), 1000, 5000)) * time.Millisecond
-	up := down + time.Duration(d.Draw(label("away ms"), 200, 3000))*time.Millisecond
+	down := time.Duration(m.draw("down ms", 1000, 5000)) * time.Millisecond
+	up := down + time.Duration(m.draw("away ms", 200, 3000))*time.Millisecond
 	b.Crash(victim[0], down).Restart(victim[0], up)
-	for i := range d.Draw(label("missed writes"), 1, 5) {
+	for i := range m.draw("missed writes", 1, 5) {
 		b.Writes(leader, down+50*time.Millisecond+time.Duration(i)*time.Millisecond)
 	}
-	burst := d.Draw(label("burst writes"), 20, 80)
-	start := up + time.Duration(d.Draw(label("burst delay ms"), 0, 100))*time.Millisecond
+	burst := m.draw("burst writes", 20, 80)
+	start := up + time.Duration(m.draw("burst delay ms", 0, 100))*time.Millisecond
 	for i := range burst {
 		b.Writes(leader, start+time.Duration(i)*time.Millisecond)
 	}
-	if d.Draw(label("sync write fails"), 0, 2) == 0 {
-		w := []protocol.WriteKind{protocol.WriteUpdatingEpochMarker, protocol.WriteTxns}[d.Draw(label("sync write"), 0, 1)]
+	if m.draw("sync write fails", 0, 2) == 0 {
+		w := []protocol.WriteKind{protocol.WriteUpdatingEpochMarker, protocol.WriteTxns}[m.draw("sync write", 0, 1)]
 		b.DiskFault(victim[0], up, w, 1)
 	}
 	return start + time.Duration(burst)*time.Millisecond
@@ -325,11 +319,8 @@ func handshakeFault(d Drawer, b *Builder, voters int, bare bool) time.Duration {
 // group's connect window, so it syncs with the votes of the older round. Then another follower
 // restarts and has to join from those mixed votes.
 func mixedRounds(d Drawer, b *Builder, voters int) time.Duration {
-	label := func(s string) string { return "mixed rounds " + s }
+	m := motifDraws{d, "mixed rounds "}
 	cfg := &b.spec.Config
-	ms := func(s string, min, max int) time.Duration {
-		return time.Duration(d.Draw(label(s), min, max)) * time.Millisecond
-	}
 	// Every voter gets the most up-to-date voter's disk: with equal histories and epochs the
 	// highest sid wins each election, so the restarted leader is usually re-elected by the
 	// others (all lower sids) and the stale group finds it again. Not always: a follower that
@@ -346,21 +337,21 @@ func mixedRounds(d Drawer, b *Builder, voters int) time.Duration {
 		b.RawDisk(id, cp)
 	}
 	leader := protocol.ServerID(voters)
-	stale := pickFollowers(d, label("stale follower"), voters, leader, (voters-1)/2, nil)
-	joiner := pickFollowers(d, label("joiner"), voters, leader, 1, stale)
+	stale := pickFollowers(d, m.label("stale follower"), voters, leader, (voters-1)/2, nil)
+	joiner := pickFollowers(d, m.label("joiner"), voters, leader, 1, stale)
 	if len(joiner) == 0 {
 		return 0
 	}
-	up := ms("settle ms", 1000, 8000) // the first ensemble has formed
-	restart := up + ms("stale down ms", 1, 3000)
-	cutFrom := up + ms("cut after crash ms", 1, 3000)
+	up := m.ms("settle ms", 1000, 8000) // the first ensemble has formed
+	restart := up + m.ms("stale down ms", 1, 3000)
+	cutFrom := up + m.ms("cut after crash ms", 1, 3000)
 	// The leader's crash, its restart and the heal all fall inside the stale group's
 	// connectToLeader window (initLimit ticks from its restart), so it still retries when the
 	// cut heals and syncs with its old-round vote.
 	window := cfg.InitLimitTime()
-	p1 := d.Draw(label("leader crash, per mille of connect window"), 1, 997)
-	p2 := d.Draw(label("leader restart, per mille of connect window"), p1+1, 998)
-	p3 := d.Draw(label("heal, per mille of connect window"), p2+1, 999)
+	p1 := m.draw("leader crash, per mille of connect window", 1, 997)
+	p2 := m.draw("leader restart, per mille of connect window", p1+1, 998)
+	p3 := m.draw("heal, per mille of connect window", p2+1, 999)
 	leaderDown := restart + window*time.Duration(p1)/1000
 	leaderUp := restart + window*time.Duration(p2)/1000
 	heal := restart + window*time.Duration(p3)/1000
@@ -376,14 +367,14 @@ func mixedRounds(d Drawer, b *Builder, voters int) time.Duration {
 	}
 	b.spec.Faults = append(b.spec.Faults, sim.Fault{Kind: sim.FaultPartition, At: at(min(cutFrom, restart)), Heal: at(heal),
 		Groups: [][]protocol.ServerID{stale, rest}, Port: sim.PortLearner})
-	if d.Draw(label("hold stale replies to the restarted leader"), 0, 1) == 1 {
+	if m.draw("hold stale replies to the restarted leader", 0, 1) == 1 {
 		// Else a stale FOLLOWING reply may reach the restarted leader first, and it takes the
 		// lead again in the old round (a race of its own, also worth running).
 		b.spec.Faults = append(b.spec.Faults, sim.Fault{Kind: sim.FaultPartition, At: at(leaderDown), Heal: at(leaderUp + time.Second),
 			Groups: [][]protocol.ServerID{stale, {leader}}, OneWay: true, Port: sim.PortElection})
 	}
-	joinDown := heal + ms("joiner crash after heal ms", 1, 10000)
-	joinUp := joinDown + ms("joiner down ms", 1, 3000)
+	joinDown := heal + m.ms("joiner crash after heal ms", 1, 10000)
+	joinUp := joinDown + m.ms("joiner down ms", 1, 3000)
 	b.Crash(joiner[0], joinDown).Restart(joiner[0], joinUp)
 	return joinUp
 }
@@ -397,12 +388,9 @@ func ackThenResync(d Drawer, b *Builder, voters int) time.Duration {
 	if voters < 5 {
 		return 0
 	}
-	label := func(s string) string { return "ack then resync " + s }
-	ms := func(s string, min, max int) time.Duration {
-		return time.Duration(d.Draw(label(s), min, max)) * time.Millisecond
-	}
+	m := motifDraws{d, "ack then resync "}
 	leader := expectedLeader(b, voters)
-	victim := pickFollowers(d, label("victim"), voters, leader, 1, nil)
+	victim := pickFollowers(d, m.label("victim"), voters, leader, 1, nil)
 	if len(victim) == 0 {
 		return 0
 	}
@@ -412,23 +400,23 @@ func ackThenResync(d Drawer, b *Builder, voters int) time.Duration {
 			slow = append(slow, id)
 		}
 	}
-	w := ms("settle ms", 1500, 4000)
+	w := m.ms("settle ms", 1500, 4000)
 	b.Writes(leader, w-time.Second, w)
 	// Each slow follower's port is released on its own, so that their acks, and the commit
 	// the stale ack completes, come one by one.
-	heal := w + ms("held ms", 300, 2000)
-	gap := ms("release gap ms", 30, 200)
+	heal := w + m.ms("held ms", 300, 2000)
+	gap := m.ms("release gap ms", 30, 200)
 	for i, id := range slow {
 		b.fault(sim.Fault{Kind: sim.FaultPartition, At: at(w - time.Millisecond), Heal: at(heal + time.Duration(i)*gap),
 			OneWay: true, Port: sim.PortLearner, Groups: [][]protocol.ServerID{{leader}, {id}}})
 	}
 	heal += time.Duration(len(slow)-1) * gap
-	down := w + ms("victim down ms", 60, 150)
-	up := down + ms("victim away ms", 10, 200)
+	down := w + m.ms("victim down ms", 60, 150)
+	up := down + m.ms("victim away ms", 10, 200)
 	b.Crash(victim[0], down).Restart(victim[0], up)
-	if d.Draw(label("victim dies after truncate"), 0, 1) == 1 {
+	if m.draw("victim dies after truncate", 0, 1) == 1 {
 		b.CrashPoint(victim[0], up, protocol.WriteTruncate, 1, sim.CrashAfter)
-		back := heal + ms("victim back ms", 500, 2000)
+		back := heal + m.ms("victim back ms", 500, 2000)
 		b.Restart(victim[0], back)
 		return back
 	}
@@ -440,23 +428,36 @@ func ackThenResync(d Drawer, b *Builder, voters int) time.Duration {
 // so after its tries it goes LOOKING and tells the leader, which, with maxTimeToWaitForEpoch
 // set, quits its epoch wait at once (under NoQuitOnDisloyalVoter it waits out initLimit).
 func disloyalVoterMotif(d Drawer, b *Builder, voters int) time.Duration {
-	label := func(s string) string { return "disloyal voter " + s }
-	ms := func(s string, min, max int) time.Duration {
-		return time.Duration(d.Draw(label(s), min, max)) * time.Millisecond
-	}
+	m := motifDraws{d, "disloyal voter "}
 	leader := expectedLeader(b, voters)
-	quorum := pickFollowers(d, label("quorum"), voters, leader, voters/2, nil)
+	quorum := pickFollowers(d, m.label("quorum"), voters, leader, voters/2, nil)
 	if len(quorum) == 0 {
 		return 0
 	}
-	late := ms("others start ms", 5000, 30000)
+	late := m.ms("others start ms", 5000, 30000)
 	for id := protocol.ServerID(1); int(id) <= voters; id++ {
 		if id != leader && !containsID(quorum, id) {
 			b.StartAt(id, late)
 		}
 	}
-	refusedUntil := ms("refused ms", 1000, 10000)
+	refusedUntil := m.ms("refused ms", 1000, 10000)
 	b.RefuseConnect(leader, 0, refusedUntil, quorum[0])
-	b.MaxTimeToWaitForEpoch(ms("maxTimeToWaitForEpoch ms", 50, 2000))
+	b.MaxTimeToWaitForEpoch(m.ms("maxTimeToWaitForEpoch ms", 50, 2000))
 	return max(late, refusedUntil)
+}
+
+// motifDraws draws a motif's choices under labels that start with its name, so that saved
+// rapid and fuzz inputs keep meaning the same choices.
+type motifDraws struct {
+	d      Drawer
+	prefix string
+}
+
+func (m motifDraws) label(s string) string { return m.prefix + s }
+
+func (m motifDraws) draw(s string, min, max int) int { return m.d.Draw(m.prefix+s, min, max) }
+
+// ms draws a duration in whole milliseconds.
+func (m motifDraws) ms(s string, min, max int) time.Duration {
+	return time.Duration(m.draw(s, min, max)) * time.Millisecond
 }
