@@ -353,6 +353,16 @@ func toJSON(f *File) (*fileJSON, error) {
 		MessageLoss:       &ratioJSON{Num: o.MessageLossProbability.Num, Den: o.MessageLossProbability.Den},
 	}
 
+	if pr := o.Processing; !pr.IsZero() {
+		span := func(sp sim.Span) *spanJSON {
+			if sp.IsZero() {
+				return nil
+			}
+			return &spanJSON{Min: ptr(sp.Min.String()), Max: ptr(sp.Max.String())}
+		}
+		fj.Processing = &processingJSON{Step: span(pr.Step), Lead: span(pr.Lead), Sync: span(pr.Sync)}
+	}
+
 	for i := range s.Disks {
 		sd := &s.Disks[i]
 		fj.Disks = append(fj.Disks, diskToJSON(&p, fmt.Sprintf("disks[%d]", i), ptr(int64(sd.ID)), &sd.Disk))
@@ -619,6 +629,22 @@ func fromJSON(fj *fileJSON) (File, error) {
 		if r := n.MessageLoss; r != nil {
 			s.Options.MessageLossProbability = sim.Ratio{Num: r.Num, Den: r.Den}
 		}
+	}
+	if pj := fj.Processing; pj != nil {
+		span := func(path string, sj *spanJSON, dst *sim.Span) {
+			if sj == nil {
+				return
+			}
+			if sj.Min == nil || sj.Max == nil {
+				p.add(path, "a span needs min and max")
+				return
+			}
+			optionalDuration(&p, path+".min", sj.Min, &dst.Min)
+			optionalDuration(&p, path+".max", sj.Max, &dst.Max)
+		}
+		span("processing.step", pj.Step, &s.Options.Processing.Step)
+		span("processing.lead", pj.Lead, &s.Options.Processing.Lead)
+		span("processing.sync", pj.Sync, &s.Options.Processing.Sync)
 	}
 
 	for i := range fj.Disks {
@@ -955,7 +981,7 @@ func decisionsFromJSON(p *problems, djs []decisionJSON) []sim.Decision {
 		path := fmt.Sprintf("decisions[%d]", i)
 		d := sim.Decision{Event: dj.Event, Kind: sim.DecisionKind(dj.Kind), A: protocol.ServerID(dj.A), B: protocol.ServerID(dj.B)}
 		switch d.Kind {
-		case sim.DecideDelay, sim.DecideJitter:
+		case sim.DecideDelay, sim.DecideJitter, sim.DecideStepTime, sim.DecideLeadTime, sim.DecideSyncTime:
 			if dj.After == nil {
 				p.add(path+".after", "missing (a %s decision needs a duration)", d.Kind)
 			} else if v, ok := parseDuration(p, path+".after", *dj.After); ok {
@@ -977,7 +1003,7 @@ func decisionsFromJSON(p *problems, djs []decisionJSON) []sim.Decision {
 			}
 			d.B, d.Value = protocol.ServerID(len(dj.Order)), rank
 		default:
-			p.add(path+".kind", "unknown decision kind %q (want delay, jitter, loss or order)", dj.Kind)
+			p.add(path+".kind", "unknown decision kind %q (want delay, jitter, loss, order, step-time, lead-time or sync-time)", dj.Kind)
 		}
 		out = append(out, d)
 	}

@@ -46,6 +46,7 @@ func fullFile(t testing.TB) File {
 			OneWayDelayMin:         ms(1),
 			OneWayDelayJitter:      2*time.Millisecond + 500*time.Microsecond,
 			MessageLossProbability: sim.Ratio{Num: 1, Den: 100},
+			Processing:             sim.Processing{Step: sim.Span{Min: 50 * time.Microsecond, Max: ms(1)}, Lead: sim.Span{Min: ms(20), Max: ms(80)}},
 		},
 		Disks: []sim.ServerDisk{
 			{ID: 1, Disk: protocol.Disk{AcceptedEpoch: 5, CurrentEpoch: 4, CurrentEpochTmp: -1,
@@ -482,7 +483,9 @@ func TestFieldsCovered(t *testing.T) {
 		{sim.ClientWrite{}, "At Server"},
 		{protocol.Txn{}, "Zxid Value"},
 		{sim.Fault{}, "Kind At Server Groups OneWay Heal Write Occurrence Point Port Disk Peers"},
-		{sim.Options{}, "_ OneWayDelayMin OneWayDelayJitter MessageLossProbability"},
+		{sim.Options{}, "_ OneWayDelayMin OneWayDelayJitter MessageLossProbability Processing"},
+		{sim.Processing{}, "_ Step Lead Sync"},
+		{sim.Span{}, "Min Max"},
 		{sim.Ratio{}, "Num Den"},
 	} {
 		typ := reflect.TypeOf(c.v)

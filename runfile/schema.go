@@ -15,20 +15,21 @@ import (
 // The JSON shape of a run file. Field order is the key order Marshal writes. Optional fields
 // are pointers so that "absent" (take the default) and an explicit zero (keep it) differ.
 type fileJSON struct {
-	Format         int            `json:"format"`
-	Scenario       string         `json:"scenario"`
-	Seed           *seedJSON      `json:"seed"`
-	Cluster        *clusterJSON   `json:"cluster"`
-	Network        *networkJSON   `json:"network"`
-	Disks          []diskJSON     `json:"disks"`
-	Faults         []faultJSON    `json:"faults"`
-	Writes         []writeJSON    `json:"writes,omitempty"`
-	Knobs          []string       `json:"knobs"`
-	Until          *string        `json:"until"`
-	StopWhenStable bool           `json:"stopWhenStable"`
-	MaxEvents      uint64         `json:"maxEvents,omitempty"`
-	Decisions      []decisionJSON `json:"decisions,omitempty"`
-	Expect         *expectJSON    `json:"expect"`
+	Format         int             `json:"format"`
+	Scenario       string          `json:"scenario"`
+	Seed           *seedJSON       `json:"seed"`
+	Cluster        *clusterJSON    `json:"cluster"`
+	Network        *networkJSON    `json:"network"`
+	Processing     *processingJSON `json:"processing,omitempty"`
+	Disks          []diskJSON      `json:"disks"`
+	Faults         []faultJSON     `json:"faults"`
+	Writes         []writeJSON     `json:"writes,omitempty"`
+	Knobs          []string        `json:"knobs"`
+	Until          *string         `json:"until"`
+	StopWhenStable bool            `json:"stopWhenStable"`
+	MaxEvents      uint64          `json:"maxEvents,omitempty"`
+	Decisions      []decisionJSON  `json:"decisions,omitempty"`
+	Expect         *expectJSON     `json:"expect"`
 }
 
 type clusterJSON struct {
@@ -72,6 +73,18 @@ type networkJSON struct {
 	OneWayDelayMin    *string    `json:"oneWayDelayMin"`
 	OneWayDelayJitter *string    `json:"oneWayDelayJitter"`
 	MessageLoss       *ratioJSON `json:"messageLoss"`
+}
+
+// processingJSON is sim.Processing; an absent span is zero.
+type processingJSON struct {
+	Step *spanJSON `json:"step,omitempty"`
+	Lead *spanJSON `json:"lead,omitempty"`
+	Sync *spanJSON `json:"sync,omitempty"`
+}
+
+type spanJSON struct {
+	Min *string `json:"min"`
+	Max *string `json:"max"`
 }
 
 type ratioJSON struct {

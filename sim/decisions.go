@@ -21,6 +21,14 @@ const (
 	// DecideOrder is the order in which B threads of server A, woken together, run: Value is
 	// the permutation's rank in lexicographic order (0: the order the peer woke them in).
 	DecideOrder DecisionKind = "order"
+	// DecideStepTime is how long server A is busy after handling one input
+	// (Options.Processing.Step).
+	DecideStepTime DecisionKind = "step-time"
+	// DecideLeadTime is how long leader A works after it decides before its LearnerHandlers
+	// start (Options.Processing.Lead).
+	DecideLeadTime DecisionKind = "lead-time"
+	// DecideSyncTime is how long learner A works on NEWLEADER (Options.Processing.Sync).
+	DecideSyncTime DecisionKind = "sync-time"
 )
 
 // Decision is one random choice of a run, recorded so that a replay can follow the choices
@@ -37,7 +45,7 @@ type Decision struct {
 
 func (d Decision) describe() string {
 	switch d.Kind {
-	case DecideJitter:
+	case DecideJitter, DecideStepTime, DecideLeadTime, DecideSyncTime:
 		return fmt.Sprintf("%s of s%d", d.Kind, d.A)
 	case DecideOrder:
 		return fmt.Sprintf("%s of %d threads of s%d", d.Kind, d.B, d.A)

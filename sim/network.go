@@ -176,8 +176,21 @@ func (w *World) connectArrive(ev event) {
 	}
 	c.inc[1] = tgt.inc
 	c.accepted = true
-	if tgt.paused {
-		tgt.held = append(tgt.held, event{at: w.now, kind: evAccept, server: ev.server, inc: tgt.inc, conn: ev.conn})
+	if tgt.paused || tgt.acceptFrom > w.now || tgt.busyUntil > w.now || tgt.waking {
+		// The kernel completes the handshake; the process takes the socket when it resumes,
+		// when its LearnerCnxAcceptor starts, or when it is done with what it was doing.
+		accept := event{at: w.now, kind: evAccept, server: ev.server, inc: tgt.inc, conn: ev.conn}
+		switch {
+		case tgt.paused:
+			tgt.held = append(tgt.held, accept)
+		case tgt.acceptFrom > w.now:
+			c.backlog = true
+			accept.at = tgt.acceptFrom
+			w.push(accept)
+		default:
+			tgt.held = append(tgt.held, accept)
+			w.scheduleWake(ev.server)
+		}
 		if t := w.arrival(c, 1); t != never {
 			w.push(event{at: t, kind: evConnected, server: learner, inc: c.inc[0], conn: ev.conn})
 		}
@@ -195,6 +208,7 @@ func (w *World) connectArrive(ev event) {
 // accept hands an accepted connection to the leader's process.
 func (w *World) accept(srv int, id protocol.ConnID) {
 	c := &w.conns[id]
+	c.backlog = false
 	learner := w.servers[c.ends[0]].id
 	w.emitSimple(TrAccepted, srv, learner, id, "")
 	w.step(srv, protocol.Input{Kind: protocol.InputAccepted, Now: w.now, Conn: id, From: learner})

@@ -18,6 +18,7 @@ const (
 	evResume                             // a woken thread of a peer takes its next step (timer: which)
 	evDial                               // a QuorumCnxManager dial from fault reaches server's election port
 	evClient                             // a client write (fault: its index in RunSpec.Writes) reaches server
+	evWake                               // a busy server (Options.Processing) takes the next input that waited for it
 )
 
 // connRefused, in an evConnectFailed's fault field, says the connect was reset (nobody listens

@@ -30,7 +30,38 @@ type Options struct {
 	// MessageLossProbability is the chance that one message is lost; as with TCP, a lost
 	// message breaks its connection.
 	MessageLossProbability Ratio
+	// Processing is the time servers spend on their own work; zero (the default) is a
+	// machine infinitely fast next to its network.
+	Processing Processing
 }
+
+// Span is a duration drawn uniformly from [Min, Max] (Max 0: always 0).
+type Span struct {
+	Min, Max time.Duration
+}
+
+// IsZero reports whether the span always draws 0.
+func (s Span) IsZero() bool { return s.Max == 0 }
+
+// Processing is time a server's process spends on work of its own, drawn per occasion from the
+// run's seed and recorded as "processing" decisions. While a server is busy it handles nothing:
+// what reaches it waits in its sockets, in order, and its timers fire late.
+type Processing struct {
+	_ struct{}
+	// Step follows every input a server handles: a JVM's handling of one message or timer.
+	Step Span
+	// Lead is the leader's start-up work in Leader.lead(): zk.loadData(), which takes a
+	// snapshot, comes before the LearnerCnxAcceptor starts. The learner port is bound (in
+	// Leader's constructor) when it decides, so connects complete in the kernel, but no
+	// LearnerHandler reads them until Lead has passed.
+	Lead Span
+	// Sync is a learner's work when NEWLEADER reaches it: logging what the sync sent,
+	// writing currentEpoch and starting its request processors before it acks.
+	Sync Span
+}
+
+// IsZero reports whether no server ever spends time on its own work.
+func (p Processing) IsZero() bool { return p.Step.IsZero() && p.Lead.IsZero() && p.Sync.IsZero() }
 
 // DefaultOptions is a LAN: 1 to 3 ms one way, no loss.
 func DefaultOptions() Options {
@@ -109,6 +140,14 @@ func (s *RunSpec) Validate() error {
 	}
 	if r := s.Options.MessageLossProbability; r.Num > 0 && (r.Den == 0 || r.Num > r.Den) {
 		errs = append(errs, fmt.Errorf("message loss probability %d/%d is not a probability", r.Num, r.Den))
+	}
+	for _, sp := range [...]struct {
+		name string
+		span Span
+	}{{"step", s.Options.Processing.Step}, {"lead", s.Options.Processing.Lead}, {"sync", s.Options.Processing.Sync}} {
+		if sp.span.Min < 0 || sp.span.Max < sp.span.Min || sp.span.Max > time.Hour {
+			errs = append(errs, fmt.Errorf("processing %s time %v..%v: want 0 <= min <= max <= 1h", sp.name, sp.span.Min, sp.span.Max))
+		}
 	}
 	seen := map[protocol.ServerID]bool{}
 	for _, d := range s.Disks {

@@ -43,15 +43,24 @@ type server struct {
 	pausedUntil protocol.Time
 	pauseFault  int // the pause fault that stopped it
 	held        []event
+	// busyUntil: the process works on its own until then (Options.Processing) and what
+	// reaches it waits in held; waking: an evWake for it is queued. acceptFrom: a new
+	// leader's LearnerHandlers start then (Processing.Lead).
+	busyUntil  protocol.Time
+	waking     bool
+	acceptFrom protocol.Time
 }
 
 // conn is one TCP connection: ends[0] is the learner that connected, ends[1] the leader.
 type conn struct {
-	ends       [2]int
-	inc        [2]uint32
-	closed     [2]bool          // this end's socket is closed
-	broken     bool             // a message was lost; nothing more gets through
-	accepted   bool             // the leader accepted it: until then there is no socket pair
+	ends     [2]int
+	inc      [2]uint32
+	closed   [2]bool // this end's socket is closed
+	broken   bool    // a message was lost; nothing more gets through
+	accepted bool    // the leader accepted it: until then there is no socket pair
+	// backlog: the leader's kernel took it but its LearnerCnxAcceptor has not started yet
+	// (Processing.Lead); what reaches the leader's end waits until the accept.
+	backlog    bool
 	lastArrive [2]protocol.Time // per direction (0: ends[0]→ends[1]), for FIFO order
 }
 
@@ -106,6 +115,8 @@ type World struct {
 	jitRand   *rand.Rand
 	netPCG    *rand.PCG
 	jitPCG    *rand.PCG
+	procRand  *rand.Rand
+	procPCG   *rand.PCG
 	spares    []*protocol.QuorumPeer
 	hash      hasher
 	obs       []Observer
@@ -151,7 +162,7 @@ func (w *World) Reset(spec *RunSpec, observers ...Observer) {
 		conns: append(w.conns[:0], conn{}), queue: q,
 		servers: w.servers[:0], effects: w.effects[:0], netRand: w.netRand, jitRand: w.jitRand,
 		qcm: w.qcm, wakes: w.wakes[:0], order: w.order[:0], decisions: w.decisions[:0],
-		netPCG: w.netPCG, jitPCG: w.jitPCG,
+		netPCG: w.netPCG, jitPCG: w.jitPCG, procRand: w.procRand, procPCG: w.procPCG,
 		armed: resize(w.armed, len(spec.Faults)), fired: resize(w.fired, len(spec.Faults)), base: resize(w.base, len(spec.Faults)),
 		outcomes: resize(w.outcomes, len(spec.Faults)), applied: resize(w.applied, len(spec.Faults)), refusedCount: resize(w.refusedCount, len(spec.Faults))}
 	var master rand.PCG
@@ -164,6 +175,13 @@ func (w *World) Reset(spec *RunSpec, observers ...Observer) {
 	}
 	w.netPCG.Seed(master.Uint64(), master.Uint64())
 	w.jitPCG.Seed(master.Uint64(), master.Uint64())
+	if !spec.Options.Processing.IsZero() {
+		if w.procPCG == nil {
+			w.procPCG = new(rand.PCG)
+			w.procRand = rand.New(w.procPCG)
+		}
+		w.procPCG.Seed(master.Uint64(), master.Uint64())
+	}
 	w.hash.enc = protocol.NewHashEnc(fnvOffset)
 	spares := w.spares[:0]
 	for i := range w.servers[:cap(w.servers)] {
@@ -406,6 +424,21 @@ func (w *World) dispatch(ev event) {
 		s.held = append(s.held, ev) // it waits in the socket, or the timer fires late
 		return
 	}
+	if ev.kind == evWake {
+		w.wake(ev.server)
+		return
+	}
+	if (ev.kind == evDeliver || ev.kind == evFin) && w.conns[ev.conn].backlog && w.conns[ev.conn].ends[1] == ev.server && s.acceptFrom > w.now {
+		ev.at = s.acceptFrom // behind the accept, which was queued first
+		w.push(ev)
+		return
+	}
+	if s.busyUntil > w.now || s.waking {
+		// Busy, or others already wait: it queues behind them.
+		s.held = append(s.held, ev)
+		w.scheduleWake(ev.server)
+		return
+	}
 	in := protocol.Input{Now: w.now, Conn: ev.conn}
 	switch ev.kind {
 	case evTimer:
@@ -491,6 +524,7 @@ func (w *World) step(srv int, in protocol.Input) {
 		}
 		failed, ok := w.apply(srv, w.effects)
 		if ok {
+			w.work(srv, in)
 			return
 		}
 		in = protocol.Input{Kind: protocol.InputWriteFailed, Now: w.now, Write: failed, Disk: s.disk}
@@ -530,6 +564,9 @@ func (w *World) apply(srv int, effects []protocol.Effect) (protocol.DiskWrite, b
 			w.emit(&w.trace)
 		case protocol.EffectListen:
 			s.listening = e.Listen
+			if p := w.spec.Options.Processing.Lead; e.Listen && !p.IsZero() {
+				s.acceptFrom = w.now.Add(w.drawProcessing(DecideLeadTime, s.id, p))
+			}
 		case protocol.EffectNote:
 			w.trace = TraceEvent{Kind: TrNote, Server: s.id, Note: e.Note}
 			w.emit(&w.trace)
@@ -701,6 +738,7 @@ func (w *World) crash(srv int, why string) {
 		w.outcomes[s.pauseFault].Note = "killed while paused, at " + protocol.FormatTime(w.now)
 	}
 	s.paused, s.held = false, s.held[:0]
+	s.busyUntil, s.waking, s.acceptFrom = 0, false, 0
 	s.inc++
 	w.changed = true
 	w.emitSimple(TrCrash, srv, 0, 0, why)
@@ -839,6 +877,64 @@ func (w *World) resume(srv, fault int) {
 		w.push(ev)
 	}
 	s.held = s.held[:0]
+}
+
+// work makes server srv busy after it handled in: Processing.Step after every input, plus
+// Processing.Sync when a learner handled NEWLEADER. Nothing is drawn when processing is off, so
+// such runs are what they were before processing time existed.
+func (w *World) work(srv int, in protocol.Input) {
+	p := &w.spec.Options.Processing
+	if p.IsZero() {
+		return
+	}
+	s := &w.servers[srv]
+	if !s.up {
+		return
+	}
+	var d time.Duration
+	if !p.Step.IsZero() {
+		d = w.drawProcessing(DecideStepTime, s.id, p.Step)
+	}
+	if !p.Sync.IsZero() && in.Kind == protocol.InputMessage && in.Msg.Type == protocol.NEWLEADER && s.peer.Role().State != protocol.LEADING {
+		d += w.drawProcessing(DecideSyncTime, s.id, p.Sync)
+	}
+	s.busyUntil = max(s.busyUntil, w.now.Add(d))
+}
+
+func (w *World) drawProcessing(kind DecisionKind, id protocol.ServerID, sp Span) time.Duration {
+	return time.Duration(w.decide(kind, id, 0, func() int64 {
+		return int64(sp.Min) + w.procRand.Int64N(int64(sp.Max-sp.Min)+1)
+	}))
+}
+
+// scheduleWake queues the moment busy server srv takes the next input waiting for it.
+func (w *World) scheduleWake(srv int) {
+	s := &w.servers[srv]
+	if !s.waking {
+		s.waking = true
+		w.push(event{at: max(s.busyUntil, w.now), kind: evWake, server: srv, inc: s.inc})
+	}
+}
+
+// wake hands server srv the first input that waited while it was busy; the rest wait on
+// behind it, for as long as that one keeps it busy.
+func (w *World) wake(srv int) {
+	s := &w.servers[srv]
+	s.waking = false
+	if len(s.held) == 0 {
+		return
+	}
+	if s.busyUntil > w.now {
+		w.scheduleWake(srv)
+		return
+	}
+	ev := s.held[0]
+	copy(s.held, s.held[1:])
+	s.held = s.held[:len(s.held)-1]
+	w.dispatch(ev)
+	if s = &w.servers[srv]; s.up && len(s.held) > 0 {
+		w.scheduleWake(srv)
+	}
 }
 
 // crashPointWhere says where a crash point fell, for its fault's outcome.
