@@ -360,7 +360,7 @@ func toJSON(f *File) (*fileJSON, error) {
 			}
 			return &spanJSON{Min: ptr(sp.Min.String()), Max: ptr(sp.Max.String())}
 		}
-		fj.Processing = &processingJSON{Step: span(pr.Step), Lead: span(pr.Lead), Sync: span(pr.Sync)}
+		fj.Processing = &processingJSON{Boot: span(pr.Boot), Step: span(pr.Step), Lead: span(pr.Lead), Snapshot: span(pr.Snapshot), Sync: span(pr.Sync)}
 	}
 
 	for i := range s.Disks {
@@ -642,7 +642,9 @@ func fromJSON(fj *fileJSON) (File, error) {
 			optionalDuration(&p, path+".min", sj.Min, &dst.Min)
 			optionalDuration(&p, path+".max", sj.Max, &dst.Max)
 		}
+		span("processing.boot", pj.Boot, &s.Options.Processing.Boot)
 		span("processing.step", pj.Step, &s.Options.Processing.Step)
+		span("processing.snapshot", pj.Snapshot, &s.Options.Processing.Snapshot)
 		span("processing.lead", pj.Lead, &s.Options.Processing.Lead)
 		span("processing.sync", pj.Sync, &s.Options.Processing.Sync)
 	}
@@ -981,7 +983,7 @@ func decisionsFromJSON(p *problems, djs []decisionJSON) []sim.Decision {
 		path := fmt.Sprintf("decisions[%d]", i)
 		d := sim.Decision{Event: dj.Event, Kind: sim.DecisionKind(dj.Kind), A: protocol.ServerID(dj.A), B: protocol.ServerID(dj.B)}
 		switch d.Kind {
-		case sim.DecideDelay, sim.DecideJitter, sim.DecideStepTime, sim.DecideLeadTime, sim.DecideSyncTime:
+		case sim.DecideDelay, sim.DecideJitter, sim.DecideStepTime, sim.DecideBootTime, sim.DecideLeadTime, sim.DecideSnapshotTime, sim.DecideSyncTime:
 			if dj.After == nil {
 				p.add(path+".after", "missing (a %s decision needs a duration)", d.Kind)
 			} else if v, ok := parseDuration(p, path+".after", *dj.After); ok {
@@ -1003,7 +1005,7 @@ func decisionsFromJSON(p *problems, djs []decisionJSON) []sim.Decision {
 			}
 			d.B, d.Value = protocol.ServerID(len(dj.Order)), rank
 		default:
-			p.add(path+".kind", "unknown decision kind %q (want delay, jitter, loss, order, step-time, lead-time or sync-time)", dj.Kind)
+			p.add(path+".kind", "unknown decision kind %q (want delay, jitter, loss, order, boot-time, step-time, lead-time, snapshot-time or sync-time)", dj.Kind)
 		}
 		out = append(out, d)
 	}

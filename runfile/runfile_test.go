@@ -46,7 +46,8 @@ func fullFile(t testing.TB) File {
 			OneWayDelayMin:         ms(1),
 			OneWayDelayJitter:      2*time.Millisecond + 500*time.Microsecond,
 			MessageLossProbability: sim.Ratio{Num: 1, Den: 100},
-			Processing:             sim.Processing{Step: sim.Span{Min: 50 * time.Microsecond, Max: ms(1)}, Lead: sim.Span{Min: ms(20), Max: ms(80)}},
+			Processing: sim.Processing{Boot: sim.Span{Max: ms(200)}, Step: sim.Span{Min: 50 * time.Microsecond, Max: ms(1)}, Lead: sim.Span{Min: ms(20), Max: ms(80)},
+				Snapshot: sim.Span{Min: ms(1), Max: ms(9)}, Sync: sim.Span{Min: ms(2), Max: ms(3)}},
 		},
 		Disks: []sim.ServerDisk{
 			{ID: 1, Disk: protocol.Disk{AcceptedEpoch: 5, CurrentEpoch: 4, CurrentEpochTmp: -1,
@@ -484,7 +485,7 @@ func TestFieldsCovered(t *testing.T) {
 		{protocol.Txn{}, "Zxid Value"},
 		{sim.Fault{}, "Kind At Server Groups OneWay Heal Write Occurrence Point Port Disk Peers"},
 		{sim.Options{}, "_ OneWayDelayMin OneWayDelayJitter MessageLossProbability Processing"},
-		{sim.Processing{}, "_ Step Lead Sync"},
+		{sim.Processing{}, "_ Boot Step Lead Snapshot Sync"},
 		{sim.Span{}, "Min Max"},
 		{sim.Ratio{}, "Num Den"},
 	} {

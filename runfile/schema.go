@@ -77,9 +77,11 @@ type networkJSON struct {
 
 // processingJSON is sim.Processing; an absent span is zero.
 type processingJSON struct {
-	Step *spanJSON `json:"step,omitempty"`
-	Lead *spanJSON `json:"lead,omitempty"`
-	Sync *spanJSON `json:"sync,omitempty"`
+	Boot     *spanJSON `json:"boot,omitempty"`
+	Step     *spanJSON `json:"step,omitempty"`
+	Lead     *spanJSON `json:"lead,omitempty"`
+	Snapshot *spanJSON `json:"snapshot,omitempty"`
+	Sync     *spanJSON `json:"sync,omitempty"`
 }
 
 type spanJSON struct {

@@ -24,9 +24,14 @@ const (
 	// DecideStepTime is how long server A is busy after handling one input
 	// (Options.Processing.Step).
 	DecideStepTime DecisionKind = "step-time"
-	// DecideLeadTime is how long leader A works after it decides before its LearnerHandlers
-	// start (Options.Processing.Lead).
+	// DecideBootTime is how long server A's process takes to start (Options.Processing.Boot).
+	DecideBootTime DecisionKind = "boot-time"
+	// DecideLeadTime is how long server A's new role takes to set up after its decision: a
+	// leader's bind, a learner's connect (Options.Processing.Lead).
 	DecideLeadTime DecisionKind = "lead-time"
+	// DecideSnapshotTime is how long leader A's loadData takes before its LearnerHandlers
+	// start (Options.Processing.Snapshot).
+	DecideSnapshotTime DecisionKind = "snapshot-time"
 	// DecideSyncTime is how long learner A works on NEWLEADER (Options.Processing.Sync).
 	DecideSyncTime DecisionKind = "sync-time"
 )
@@ -45,7 +50,7 @@ type Decision struct {
 
 func (d Decision) describe() string {
 	switch d.Kind {
-	case DecideJitter, DecideStepTime, DecideLeadTime, DecideSyncTime:
+	case DecideJitter, DecideStepTime, DecideBootTime, DecideLeadTime, DecideSnapshotTime, DecideSyncTime:
 		return fmt.Sprintf("%s of s%d", d.Kind, d.A)
 	case DecideOrder:
 		return fmt.Sprintf("%s of %d threads of s%d", d.Kind, d.B, d.A)

@@ -26,41 +26,93 @@ func runRecorded(t *testing.T, spec *RunSpec) (Result, []TraceEvent, []Decision)
 	return res, rec.Events, append([]Decision(nil), w.Decisions()...)
 }
 
-// TestLeadTimeHoldsLearnerHandlers: with Processing.Lead, a new leader's learner port takes
-// connects (they complete in the kernel) but no LearnerHandler reads one before the drawn
-// lead time has passed since it started leading. Leader.lead() runs zk.loadData() before
-// cnxAcceptor.start() (Leader.java); the sockets were bound in Leader's constructor.
-func TestLeadTimeHoldsLearnerHandlers(t *testing.T) {
-	lead := Span{Min: 40 * time.Millisecond, Max: 60 * time.Millisecond}
+// TestLeadAndSnapshotTimes: with Processing.Lead a new leader's learner port is bound only
+// that long after it decides (a learner that connects sooner is refused), and with
+// Processing.Snapshot no LearnerHandler reads a connection before loadData is done as well.
+// Leader's constructor binds the port; Leader.lead() runs zk.loadData() before
+// cnxAcceptor.start() (Leader.java).
+func TestLeadAndSnapshotTimes(t *testing.T) {
+	p := Processing{Lead: Span{Min: 40 * time.Millisecond, Max: 60 * time.Millisecond}, Snapshot: Span{Min: 10 * time.Millisecond, Max: 20 * time.Millisecond}}
+	refusedSeen := false
 	for seed := uint64(1); seed <= 20; seed++ {
-		res, events, decisions := runRecorded(t, processingSpec(seed, Processing{Lead: lead}))
+		res, events, decisions := runRecorded(t, processingSpec(seed, p))
 		if res.Stop != StopStable {
 			t.Fatalf("seed %d: stopped %s", seed, res.Stop)
 		}
 		var leadingAt protocol.Time = -1
-		var drawn time.Duration = -1
-		for _, d := range decisions {
-			if d.Kind == DecideLeadTime {
-				drawn = time.Duration(d.Value)
+		var leader protocol.ServerID
+		for _, e := range events {
+			if e.Kind == TrState && e.State == protocol.LEADING {
+				leader = e.Server
+				break
 			}
 		}
-		if drawn < lead.Min || drawn > lead.Max {
-			t.Fatalf("seed %d: lead time %v drawn outside %v..%v", seed, drawn, lead.Min, lead.Max)
+		drawn := map[DecisionKind]time.Duration{} // the leader's
+		for _, d := range decisions {
+			if d.A == leader {
+				drawn[d.Kind] = time.Duration(d.Value)
+			}
+		}
+		if l := drawn[DecideLeadTime]; l < p.Lead.Min || l > p.Lead.Max {
+			t.Fatalf("seed %d: lead time %v drawn outside %v", seed, l, p.Lead)
 		}
 		accepted := 0
 		for _, e := range events {
 			if e.Kind == TrState && e.State == protocol.LEADING && leadingAt < 0 {
 				leadingAt = e.At
 			}
-			if e.Kind == TrAccepted {
+			if leadingAt < 0 {
+				continue
+			}
+			since := time.Duration(e.At - leadingAt)
+			switch {
+			case e.Kind == TrConnectFailed && since < drawn[DecideLeadTime]+10*time.Millisecond: // the SYN and the reset each take a network delay
+				refusedSeen = true
+			case e.Kind == TrConnectFailed:
+				t.Fatalf("seed %d: a connect refused %v after LEADING, once the port was bound (%v)", seed, since, drawn[DecideLeadTime])
+			case e.Kind == TrAccepted:
 				accepted++
-				if leadingAt < 0 || time.Duration(e.At-leadingAt) < drawn {
-					t.Fatalf("seed %d: a handler accepted at %v, %v after LEADING at %v; lead time %v", seed, e.At, time.Duration(e.At-leadingAt), leadingAt, drawn)
+				if since < drawn[DecideLeadTime]+drawn[DecideSnapshotTime] {
+					t.Fatalf("seed %d: a handler accepted %v after LEADING; lead %v, snapshot %v", seed, since, drawn[DecideLeadTime], drawn[DecideSnapshotTime])
 				}
 			}
 		}
 		if accepted < 2 {
 			t.Fatalf("seed %d: %d accepts", seed, accepted)
+		}
+	}
+	if !refusedSeen {
+		t.Fatal("no learner connected before the bind in 20 seeds: the refusal window is untested")
+	}
+}
+
+// TestBootTime: with Processing.Boot a server is down until its start-up is over, so its
+// "New election" (its LOOKING) comes the drawn boot time after its start, and the run does not
+// count as stable while a server still boots.
+func TestBootTime(t *testing.T) {
+	p := Processing{Boot: Span{Min: 100 * time.Millisecond, Max: 900 * time.Millisecond}}
+	for seed := uint64(1); seed <= 10; seed++ {
+		res, events, decisions := runRecorded(t, processingSpec(seed, p))
+		boots := map[protocol.ServerID]time.Duration{}
+		for _, d := range decisions {
+			if d.Kind == DecideBootTime {
+				boots[d.A] = time.Duration(d.Value)
+			}
+		}
+		if len(boots) != 3 || res.Stop != StopStable {
+			t.Fatalf("seed %d: boots %v, stop %s", seed, boots, res.Stop)
+		}
+		started := map[protocol.ServerID]bool{}
+		for _, e := range events {
+			if e.Kind == TrStart {
+				started[e.Server] = true
+				if time.Duration(e.At) != boots[e.Server] {
+					t.Fatalf("seed %d: s%d started at %v, boot time %v", seed, e.Server, e.At, boots[e.Server])
+				}
+			}
+		}
+		if len(started) != 3 {
+			t.Fatalf("seed %d: only %d servers started before the run stopped", seed, len(started))
 		}
 	}
 }
@@ -100,8 +152,8 @@ func TestStepTimeSerialisesAServer(t *testing.T) {
 // TestProcessingIsDeterministicAndReplays: the same seed gives the same run, and the recorded
 // decisions (step, lead and sync times among them) replay it without the seed.
 func TestProcessingIsDeterministicAndReplays(t *testing.T) {
-	p := Processing{Step: Span{Max: time.Millisecond}, Lead: Span{Min: 10 * time.Millisecond, Max: 90 * time.Millisecond},
-		Sync: Span{Min: 5 * time.Millisecond, Max: 30 * time.Millisecond}}
+	p := Processing{Boot: Span{Max: 200 * time.Millisecond}, Step: Span{Max: time.Millisecond}, Lead: Span{Min: 10 * time.Millisecond, Max: 90 * time.Millisecond},
+		Snapshot: Span{Min: 5 * time.Millisecond, Max: 10 * time.Millisecond}, Sync: Span{Min: 5 * time.Millisecond, Max: 30 * time.Millisecond}}
 	a, _, decisions := runRecorded(t, processingSpec(11, p))
 	b, _, _ := runRecorded(t, processingSpec(11, p))
 	if a.TraceHash != b.TraceHash || a.Events != b.Events {
@@ -111,8 +163,8 @@ func TestProcessingIsDeterministicAndReplays(t *testing.T) {
 	for _, d := range decisions {
 		kinds[d.Kind]++
 	}
-	if kinds[DecideStepTime] == 0 || kinds[DecideLeadTime] != 1 || kinds[DecideSyncTime] != 2 {
-		t.Fatalf("decisions per kind: %v; want step times, one lead time, two sync times", kinds)
+	if kinds[DecideStepTime] == 0 || kinds[DecideBootTime] != 3 || kinds[DecideLeadTime] != 3 || kinds[DecideSnapshotTime] != 1 || kinds[DecideSyncTime] != 2 {
+		t.Fatalf("decisions per kind: %v; want step times, three boots, three role set-ups, one snapshot, two syncs", kinds)
 	}
 	replay := processingSpec(999, p)
 	replay.Decisions = decisions
@@ -128,7 +180,7 @@ func TestProcessingIsDeterministicAndReplays(t *testing.T) {
 
 // TestProcessingValidated: spans must be ordered, non-negative and at most an hour.
 func TestProcessingValidated(t *testing.T) {
-	for _, p := range []Processing{{Step: Span{Min: 2, Max: 1}}, {Lead: Span{Min: -1, Max: 1}}, {Sync: Span{Max: 2 * time.Hour}}} {
+	for _, p := range []Processing{{Step: Span{Min: 2, Max: 1}}, {Lead: Span{Min: -1, Max: 1}}, {Sync: Span{Max: 2 * time.Hour}}, {Boot: Span{Min: 5, Max: 4}}, {Snapshot: Span{Min: -5}}} {
 		if err := processingSpec(1, p).Validate(); err == nil {
 			t.Errorf("%+v accepted", p)
 		}

@@ -19,6 +19,9 @@ const (
 	evDial                               // a QuorumCnxManager dial from fault reaches server's election port
 	evClient                             // a client write (fault: its index in RunSpec.Writes) reaches server
 	evWake                               // a busy server (Options.Processing) takes the next input that waited for it
+	evBooted                             // a server's Processing.Boot is over (inc: its bootSeq)
+	evListen                             // a leader's learner port is bound after Processing.Lead (fault: its listenSeq)
+	evConnectLater                       // a learner's connect after its set-up (fault: the target's id; link: the connect timeout)
 )
 
 // connRefused, in an evConnectFailed's fault field, says the connect was reset (nobody listens

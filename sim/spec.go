@@ -48,20 +48,29 @@ func (s Span) IsZero() bool { return s.Max == 0 }
 // what reaches it waits in its sockets, in order, and its timers fire late.
 type Processing struct {
 	_ struct{}
+	// Boot is a process's start-up (the JVM, class loading, loadDataBase) before its
+	// QuorumPeer listens and looks for a leader: the server counts as down until it has
+	// passed, so what is sent to it meanwhile is refused, as by a machine where nothing
+	// listens yet.
+	Boot Span
 	// Step follows every input a server handles: a JVM's handling of one message or timer.
 	Step Span
-	// Lead is the leader's start-up work in Leader.lead(): zk.loadData(), which takes a
-	// snapshot, comes before the LearnerCnxAcceptor starts. The learner port is bound (in
-	// Leader's constructor) when it decides, so connects complete in the kernel, but no
-	// LearnerHandler reads them until Lead has passed.
+	// Lead is a new role's set-up after the election decides. A leader's learner port is
+	// bound that long after its decision (QuorumPeer.run makes the Leader, whose constructor
+	// binds it), so a learner that connects sooner is refused and retries; a learner makes
+	// its Follower or Observer and connects that long after its decision.
 	Lead Span
+	// Snapshot is the leader's work in Leader.lead() once the port is bound: zk.loadData(),
+	// which takes a snapshot, comes before the LearnerCnxAcceptor starts, so connects complete
+	// in the kernel but no LearnerHandler reads one until it has passed.
+	Snapshot Span
 	// Sync is a learner's work when NEWLEADER reaches it: logging what the sync sent,
 	// writing currentEpoch and starting its request processors before it acks.
 	Sync Span
 }
 
 // IsZero reports whether no server ever spends time on its own work.
-func (p Processing) IsZero() bool { return p.Step.IsZero() && p.Lead.IsZero() && p.Sync.IsZero() }
+func (p Processing) IsZero() bool { return p == Processing{} }
 
 // DefaultOptions is a LAN: 1 to 3 ms one way, no loss.
 func DefaultOptions() Options {
@@ -144,7 +153,8 @@ func (s *RunSpec) Validate() error {
 	for _, sp := range [...]struct {
 		name string
 		span Span
-	}{{"step", s.Options.Processing.Step}, {"lead", s.Options.Processing.Lead}, {"sync", s.Options.Processing.Sync}} {
+	}{{"boot", s.Options.Processing.Boot}, {"step", s.Options.Processing.Step}, {"lead", s.Options.Processing.Lead},
+		{"snapshot", s.Options.Processing.Snapshot}, {"sync", s.Options.Processing.Sync}} {
 		if sp.span.Min < 0 || sp.span.Max < sp.span.Min || sp.span.Max > time.Hour {
 			errs = append(errs, fmt.Errorf("processing %s time %v..%v: want 0 <= min <= max <= 1h", sp.name, sp.span.Min, sp.span.Max))
 		}

@@ -49,6 +49,14 @@ type server struct {
 	busyUntil  protocol.Time
 	waking     bool
 	acceptFrom protocol.Time
+	// booting: the process was started and is still in its Processing.Boot; bootSeq names
+	// the boot its evBooted ends, bootWhy why it started. listenSeq names the latest
+	// EffectListen, so that a bind delayed by Processing.Lead opens only the port still asked
+	// for.
+	booting   bool
+	bootSeq   uint32
+	bootWhy   string
+	listenSeq uint32
 }
 
 // conn is one TCP connection: ends[0] is the learner that connected, ends[1] the leader.
@@ -398,6 +406,22 @@ func (w *World) dispatch(ev event) {
 		w.startServer(ev.server, "boot")
 		return
 	}
+	if ev.kind == evBooted {
+		w.booted(ev)
+		return
+	}
+	if ev.kind == evConnectLater {
+		if s := &w.servers[ev.server]; s.up && s.inc == ev.inc {
+			w.connect(ev.server, protocol.ServerID(ev.fault), time.Duration(ev.link))
+		}
+		return
+	}
+	if ev.kind == evListen {
+		if s := &w.servers[ev.server]; s.up && s.inc == ev.inc && s.listenSeq == uint32(ev.fault) {
+			s.listening = true
+		}
+		return
+	}
 	if ev.kind == evDial {
 		w.dialArrives(ev)
 		return
@@ -535,6 +559,7 @@ func (w *World) step(srv int, in protocol.Input) {
 func (w *World) apply(srv int, effects []protocol.Effect) (protocol.DiskWrite, bool) {
 	s := &w.servers[srv]
 	inc := s.inc
+	var setup time.Duration // a new learner's set-up (Processing.Lead) delays its connect
 	for i := range effects {
 		if !s.up || s.inc != inc {
 			return protocol.DiskWrite{}, true // crashed in the middle of the step
@@ -544,7 +569,11 @@ func (w *World) apply(srv int, effects []protocol.Effect) (protocol.DiskWrite, b
 		case protocol.EffectSend:
 			w.send(srv, e.Conn, e.Msg)
 		case protocol.EffectConnect:
-			w.connect(srv, e.To, e.After)
+			if setup > 0 {
+				w.push(event{at: w.now.Add(setup), kind: evConnectLater, server: srv, inc: s.inc, fault: int(e.To), link: uint64(e.After)})
+			} else {
+				w.connect(srv, e.To, e.After)
+			}
 		case protocol.EffectClose:
 			w.close(srv, e.Conn)
 		case protocol.EffectSetTimer:
@@ -559,14 +588,16 @@ func (w *World) apply(srv int, effects []protocol.Effect) (protocol.DiskWrite, b
 				return e.Write, false
 			}
 		case protocol.EffectState:
+			if p := w.spec.Options.Processing.Lead; !p.IsZero() && e.Zab == protocol.DISCOVERY && (e.State == protocol.FOLLOWING || e.State == protocol.OBSERVING) {
+				// QuorumPeer.run makes the Follower or Observer before it connects.
+				setup = w.drawProcessing(DecideLeadTime, s.id, p)
+				s.busyUntil = max(s.busyUntil, w.now.Add(setup))
+			}
 			w.changed = true
 			w.trace = TraceEvent{Kind: TrState, Server: s.id, State: e.State, Zab: e.Zab}
 			w.emit(&w.trace)
 		case protocol.EffectListen:
-			s.listening = e.Listen
-			if p := w.spec.Options.Processing.Lead; e.Listen && !p.IsZero() {
-				s.acceptFrom = w.now.Add(w.drawProcessing(DecideLeadTime, s.id, p))
-			}
+			w.listen(srv, e.Listen)
 		case protocol.EffectNote:
 			w.trace = TraceEvent{Kind: TrNote, Server: s.id, Note: e.Note}
 			w.emit(&w.trace)
@@ -703,11 +734,61 @@ func (w *World) persist(srv int, wr protocol.DiskWrite, moreEffects bool) bool {
 	return true
 }
 
+// startServer starts server srv's process: at once, or once its Processing.Boot has passed.
 func (w *World) startServer(srv int, why string) {
 	s := &w.servers[srv]
-	if s.up {
+	if s.up || s.booting {
 		return
 	}
+	if p := w.spec.Options.Processing.Boot; !p.IsZero() {
+		s.booting, s.bootWhy = true, why
+		s.bootSeq++
+		w.push(event{at: w.now.Add(w.drawProcessing(DecideBootTime, s.id, p)), kind: evBooted, server: srv, inc: s.bootSeq, fault: w.faultCause})
+		return
+	}
+	w.boot(srv, why)
+}
+
+// booted ends a boot: the process is up, unless it was killed while it started.
+func (w *World) booted(ev event) {
+	s := &w.servers[ev.server]
+	if !s.booting || s.bootSeq != ev.inc {
+		return
+	}
+	s.booting = false
+	w.faultCause = ev.fault
+	w.boot(ev.server, s.bootWhy)
+	w.faultCause = 0
+	if i := ev.fault - 1; i >= 0 && s.refused != "" {
+		w.outcomes[i].Note += ", refused to start: " + s.refused
+	}
+}
+
+// listen opens or closes the leader's learner port; with Processing.Lead the bind comes that
+// long after it is asked for, and with Processing.Snapshot its handlers start later still.
+func (w *World) listen(srv int, on bool) {
+	s := &w.servers[srv]
+	s.listenSeq++
+	p := &w.spec.Options.Processing
+	if !on || p.Lead.IsZero() {
+		s.listening = on
+	}
+	if !on {
+		return
+	}
+	bound := w.now
+	if !p.Lead.IsZero() {
+		bound = w.now.Add(w.drawProcessing(DecideLeadTime, s.id, p.Lead))
+		w.push(event{at: bound, kind: evListen, server: srv, inc: s.inc, fault: int(s.listenSeq)})
+	}
+	if !p.Snapshot.IsZero() {
+		s.acceptFrom = bound.Add(w.drawProcessing(DecideSnapshotTime, s.id, p.Snapshot))
+	}
+}
+
+// boot starts server srv's process now: it loads its disk (or refuses to) and starts.
+func (w *World) boot(srv int, why string) {
+	s := &w.servers[srv]
 	peer := s.spare
 	if peer == nil {
 		peer = new(protocol.QuorumPeer)
@@ -771,7 +852,7 @@ func (w *World) applyFault(i int) {
 		w.base[i] = w.servers[srv].writes[f.Write]
 	case FaultStart, FaultRestart:
 		s := &w.servers[srv]
-		if s.up {
+		if s.up || s.booting {
 			out.Note = fmt.Sprintf("server %d was already running", f.Server)
 			return
 		}
@@ -788,13 +869,18 @@ func (w *World) applyFault(i int) {
 		w.faultCause = i + 1
 		w.startServer(srv, why)
 		w.faultCause = 0
-		if s.refused != "" {
+		if s.refused != "" && !s.booting {
 			out.Note = why + ", refused to start: " + s.refused
 			if f.Disk != nil {
 				w.result.Probes[protocol.ProbeReplacedDiskRefused]++
 			}
 		}
 	case FaultCrash:
+		if s := &w.servers[srv]; s.booting {
+			s.booting = false // the JVM dies before its QuorumPeer ran
+			out.Happened, out.Note = true, "killed while it was starting"
+			return
+		}
 		if !w.servers[srv].up {
 			out.Note = fmt.Sprintf("server %d was not running", f.Server)
 			return
@@ -996,6 +1082,11 @@ func describePartition(f *Fault) string {
 func (w *World) stable() bool {
 	if w.faultStillDue() {
 		return false
+	}
+	for i := range w.servers {
+		if w.servers[i].booting {
+			return false
+		}
 	}
 	if n := len(w.spec.Writes); n > 0 && w.spec.Writes[n-1].At >= w.now {
 		return false // writes are generated in time order, so the last is the latest
