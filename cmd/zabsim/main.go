@@ -51,6 +51,9 @@ commands:
                                      -html FILE
 
   merge FILE...                      combine the -result files of a sharded sweep
+  conform -scenario NAME | -file RUN run it on a real ZooKeeper ensemble on 127.0.0.1 and in the
+                                     simulator, and show both outcomes side by side; -json,
+                                     -seeds N, -runs N, -keep, -check (only say if it can run)
 
 "zabsim <command> -h" lists every flag of a command. Flags may come before or after file names.
 
@@ -81,6 +84,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		code, err = cmdReplay(args[1:], stdout)
 	case "merge":
 		code, err = cmdMerge(args[1:], stdout)
+	case "conform":
+		code, err = cmdConform(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK

@@ -1,0 +1,65 @@
+package conform
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"zabsim/harness"
+)
+
+// TestSimulatedOutcomes reduces simulated runs of catalogue scenarios to outcomes and checks the
+// fields a real ensemble would be judged on.
+func TestSimulatedOutcomes(t *testing.T) {
+	for _, c := range []struct {
+		scenario string
+		key      []string // parts the key of every seed must contain
+		span     func(*Spans) []time.Duration
+	}{
+		{"cold-start-3", []string{"leaders 3@1;", "servers 1:follower:1/1 2:follower:1/1 3:leader:1/1;", "; ends"}, func(s *Spans) []time.Duration { return s.ToQuorum }},
+		{"delayed-learner-too-late", []string{"leaders 3@1;", "1:down:-1/-1", "ends 3:epoch-wait-timeout"}, nil},
+		{"participant-accepted-epoch-higher", []string{"1:looking:7/0", "ends 1:epoch-refused"}, func(s *Spans) []time.Duration { return s.Joiner }},
+		{"crashed-leader-rejoins", []string{"3:follower:2/2"}, func(s *Spans) []time.Duration { return s.Rejoin }},
+		{"learner-port-refuses", []string{"leaders 3@1;"}, func(s *Spans) []time.Duration { return s.RefusedRetry }},
+	} {
+		spec, _, err := harness.SpecFor(c.scenario, 1, nil)
+		require.NoError(t, err)
+		s, err := Simulate(spec, 5)
+		require.NoError(t, err, c.scenario)
+		for i, o := range s.Runs {
+			for _, part := range c.key {
+				require.Contains(t, o.Key(), part, "%s seed %d", c.scenario, i+1)
+			}
+			if c.span != nil {
+				require.NotEmpty(t, c.span(&o.Spans), "%s seed %d: span missing", c.scenario, i+1)
+			}
+		}
+	}
+}
+
+// TestJudge: a real outcome among the simulated ones agrees, with its share; another does not.
+func TestJudge(t *testing.T) {
+	spec, _, err := harness.SpecFor("cold-start-3", 1, nil)
+	require.NoError(t, err)
+	s, err := Simulate(spec, 10)
+	require.NoError(t, err)
+	real := s.Runs[0]
+	v := Judge(&real, s)
+	require.True(t, v.Agree)
+	require.Positive(t, v.Share)
+	require.True(t, strings.HasPrefix(v.Text, "AGREE"), v.Text)
+
+	other := real
+	other.Established = []Ensemble{{Leader: 2, Epoch: 1}}
+	v = Judge(&other, s)
+	require.False(t, v.Agree)
+	require.True(t, strings.HasPrefix(v.Text, "MISMATCH"), v.Text)
+
+	// Times and refused-connect counts are timing, not outcome.
+	timed := real
+	timed.Refused = []Count{{Server: 1, N: 40}}
+	timed.Spans = Spans{Decision: []time.Duration{time.Hour}}
+	require.Equal(t, real.Key(), timed.Key())
+}
