@@ -67,8 +67,10 @@ func simSteps(spec *sim.RunSpec, trace []sim.TraceEvent) ([]End, []Count, Spans)
 		}
 		switch e.Kind {
 		case sim.TrStart:
-			if e.Detail == "restart" {
-				s.restarted, s.restartOpen = e.At, true
+			if e.Fault > 0 && spec.Faults[e.Fault-1].Kind == sim.FaultRestart {
+				// From the restart's time, as the real side measures from the launch: a
+				// Processing.Boot lies between the two.
+				s.restarted, s.restartOpen = spec.Faults[e.Fault-1].At, true
 			}
 		case sim.TrState:
 			if e.State == protocol.LOOKING {

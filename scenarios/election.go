@@ -150,6 +150,18 @@ func init() {
 			},
 		},
 		Scenario{
+			Name: "late-joiner-after-initLimit", Family: "election",
+			Description: "voters 2 and 3 elect 3 and establish epoch 1; voter 1 starts at 25 s, after initLimit*tickTime (20 s): nothing waits for it any more, it learns the leader from the LEADING and FOLLOWING replies to its notifications and joins epoch 1",
+			Reference:   "spec §4.5 (outofelection), §5.2; issue 11's conformance set",
+			Build: func(seed uint64) *sim.RunSpec {
+				return Cluster(3, 0).StartAt(1, 25*time.Second).StopWhenStable().Until(time.Minute).Spec("late-joiner-after-initLimit", seed)
+			},
+			Expect: func(r *checker.Report) error {
+				return all(violations(r), live(r), established(r, 3, 1, 200*time.Millisecond, 2*time.Second), establishedCount(r, 1),
+					role(r, 1, "FOLLOWING", 3), allEpochs(r, 1, 1, 2, 3), joinedBy(r, 1, 25*time.Second, 25200*time.Millisecond))
+			},
+		},
+		Scenario{
 			Name: "lone-server-looking", Family: "election",
 			Description: "only server 1 of 3 runs: it never has a quorum, stays LOOKING, and its notification timeout doubles from 200 ms to the 60 s cap",
 			Reference:   "spec §4.5 (notTimeout back-off), §9.2",
