@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"zabsim/harness"
+	"zabsim/realzk"
 )
 
 // TestSimulatedOutcomes reduces simulated runs of catalogue scenarios to outcomes and checks the
@@ -62,4 +63,38 @@ func TestJudge(t *testing.T) {
 	timed.Refused = []Count{{Server: 1, N: 40}}
 	timed.Spans = Spans{Decision: []time.Duration{time.Hour}}
 	require.Equal(t, real.Key(), timed.Key())
+}
+
+// TestFromReal: a real run's steps become the same outcome fields and spans as a simulated
+// run's: roles from srvr and liveness, one end per role however many lines log it, spans
+// from New election and the decision.
+func TestFromReal(t *testing.T) {
+	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+	spec, _, err := harness.SpecFor("cold-start-3", 1, nil)
+	require.NoError(t, err)
+	res := &realzk.Result{
+		Established: []realzk.Ensemble{{Leader: 3, Epoch: 1, At: ms(1400)}},
+		Syncs:       []realzk.Sync{{Leader: 3, Learner: 1, Epoch: 1, Mode: "DIFF"}},
+		Servers: []realzk.ServerResult{
+			{ID: 1, AcceptedEpoch: 1, CurrentEpoch: 1, Mode: "follower", Running: true, Steps: []realzk.Step{
+				{At: ms(0), Kind: realzk.KindLaunch}, {At: ms(900), Kind: realzk.KindNewElection}, {At: ms(1150), Kind: realzk.KindDecided},
+				{At: ms(1180), Kind: realzk.KindConnectRefused}, {At: ms(1290), Kind: realzk.KindConnectOK}}},
+			{ID: 2, AcceptedEpoch: 0, CurrentEpoch: 0, Mode: "", Running: true},
+			{ID: 3, AcceptedEpoch: 1, CurrentEpoch: 1, Mode: "leader", Running: true, Steps: []realzk.Step{
+				{At: ms(920), Kind: realzk.KindNewElection}, {At: ms(1160), Kind: realzk.KindDecided},
+				{At: ms(1400), Kind: realzk.KindHaveQuorum},
+				{At: ms(5000), Kind: realzk.KindNotSufficientFollowers}, {At: ms(5001), Kind: realzk.KindNotSufficientFollowers}}},
+		},
+	}
+	o := FromReal(spec, res)
+	require.Equal(t, "leaders 3@1; servers 1:follower:1/1 2:looking:0/0 3:leader:1/1; syncs 1<-3@1:DIFF; ends 3:quorum-lost", o.Key())
+	require.Len(t, o.Ends, 1)
+	require.Equal(t, ms(5000-1160), o.Ends[0].SinceLeading)
+	require.Equal(t, []time.Duration{ms(250), ms(240)}, o.Spans.Decision)
+	require.Equal(t, []time.Duration{ms(240)}, o.Spans.ToQuorum)
+	require.Equal(t, []time.Duration{ms(140)}, o.Spans.RefusedRetry)
+	require.Equal(t, []Count{{Server: 1, N: 1}}, o.Refused)
+	res.Servers[1].Running = false
+	down := FromReal(spec, res)
+	require.Contains(t, down.Key(), "2:down:0/0")
 }

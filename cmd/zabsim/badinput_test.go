@@ -39,6 +39,12 @@ func badInputTable(t *testing.T) []badInputCase {
 	}
 	return []badInputCase{
 		{"list extra", []string{"list", "extra"}, exitBadInput, `list: takes no arguments, got "extra"`},
+		{"conform assigned roles", []string{"conform", "-scenario", "leader-crash-reassigned"}, exitBadInput, "cannot run on a real ensemble: assigned roles"},
+		{"conform partition", []string{"conform", "-scenario", "leader-unreachable-by-learners"}, exitBadInput, "partitions are not implemented"},
+		{"conform client writes", []string{"conform", "-scenario", "writes-committed-everywhere"}, exitBadInput, "client writes during the run"},
+		{"conform neither", []string{"conform"}, exitBadInput, "give one of -scenario NAME or -file RUN"},
+		{"conform processing", []string{"conform", "-scenario", "cold-start-3", "-processing", "fast"}, exitBadInput, "-processing must be jvm, none or run"},
+		{"conform seeds", []string{"conform", "-scenario", "cold-start-3", "-seeds", "0"}, exitBadInput, "-seeds must be 1..100000"},
 		{"sweep -workers -3", []string{"sweep", "-workers", "-3"}, exitBadInput, "-workers must be 0 (all cores) or more, got -3"},
 		{"sweep -check-determinism -5", []string{"sweep", "-check-determinism", "-5"}, exitBadInput, "-check-determinism must be 0 or more, got -5"},
 		{"sweep -seeds 0", []string{"sweep", "-seeds", "0"}, exitBadInput, "-seeds must be at least 1, got 0"},
