@@ -22,6 +22,11 @@ func needReal(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a real ZooKeeper ensemble; skipped with -short")
 	}
+	// Real JVMs are slow and their timing wanders when other test packages share the cores,
+	// so `go test ./...` leaves them out; CI runs them on their own afterwards.
+	if os.Getenv("ZABSIM_REAL") == "" {
+		t.Skip("starts a real ZooKeeper ensemble; set ZABSIM_REAL=1 (CI runs these on their own)")
+	}
 	if err := Available(""); err != nil {
 		t.Skipf("no real ZooKeeper here: %v", err)
 	}
