@@ -146,7 +146,11 @@ func cmdConform(args []string, stdout, stderr io.Writer) (int, error) {
 	fmt.Fprintf(stdout, "conform %s: real ZooKeeper %s against the simulator (processing %s, %d seeds)\n\n", label, conform.RealVersion, *proc, *seeds)
 	for i := range out.Real {
 		r := &out.Real[i]
-		fmt.Fprintf(stdout, "real run %d (%s)\n", i+1, r.Dir)
+		where := "its folder removed; -keep keeps it"
+		if r.Dir != "" {
+			where = "kept in " + r.Dir
+		}
+		fmt.Fprintf(stdout, "real run %d (%s)\n", i+1, where)
 		conform.WriteSideBySide(stdout, &r.Outcome, reals, simulated, r.Verdict)
 		fmt.Fprintln(stdout)
 	}
