@@ -157,7 +157,7 @@ func FromReal(spec *sim.RunSpec, res *realzk.Result) Outcome {
 // JVM is the processing time that makes the simulator's spans fall in the ranges a real
 // ensemble shows (calibrated with conform; see the README).
 var JVM = sim.Processing{
-	Boot:     sim.Span{Min: 500 * time.Millisecond, Max: 900 * time.Millisecond},
+	Boot:     sim.Span{Min: 650 * time.Millisecond, Max: 900 * time.Millisecond},
 	Step:     sim.Span{Min: time.Millisecond, Max: 3 * time.Millisecond},
 	Lead:     sim.Span{Min: 20 * time.Millisecond, Max: 70 * time.Millisecond},
 	Snapshot: sim.Span{Min: 5 * time.Millisecond, Max: 20 * time.Millisecond},
