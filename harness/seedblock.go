@@ -26,7 +26,7 @@ func WriteSeedBlock(w io.Writer, spec *sim.RunSpec) error {
 		return err
 	}
 	fmt.Fprintf(w, "SEED=%d scenario=%s\n", spec.Seed, spec.Scenario)
-	for _, k := range []string{"cluster", "network", "disks", "knobs", "until", "stopWhenStable"} {
+	for _, k := range []string{"cluster", "network", "processing", "disks", "knobs", "until", "stopWhenStable"} {
 		if raw, ok := m[k]; ok {
 			fmt.Fprintf(w, "  %-15s %s\n", k+":", compact(raw))
 		}

@@ -43,6 +43,7 @@ func badInputTable(t *testing.T) []badInputCase {
 		{"conform partition", []string{"conform", "-scenario", "leader-unreachable-by-learners"}, exitBadInput, "partitions are not implemented"},
 		{"conform client writes", []string{"conform", "-scenario", "writes-committed-everywhere"}, exitBadInput, "client writes during the run"},
 		{"conform neither", []string{"conform"}, exitBadInput, "give one of -scenario NAME or -file RUN"},
+		{"run -processing", []string{"run", "-scenario", "cold-start-3", "-processing", "slow"}, exitBadInput, "-processing must be none or jvm"},
 		{"conform processing", []string{"conform", "-scenario", "cold-start-3", "-processing", "fast"}, exitBadInput, "-processing must be jvm, none or run"},
 		{"conform seeds", []string{"conform", "-scenario", "cold-start-3", "-seeds", "0"}, exitBadInput, "-seeds must be 1..100000"},
 		{"sweep -workers -3", []string{"sweep", "-workers", "-3"}, exitBadInput, "-workers must be 0 (all cores) or more, got -3"},
