@@ -236,6 +236,11 @@ func (t *tracker) event(x *env, e *sim.TraceEvent) {
 		i := x.srv
 		t.attempts[i].active = false
 		t.pausedAt[i] = -1 // SIGKILL ends a stopped process too
+		if e.Detail == "killed while starting" && replacedDisk(x.spec, e) {
+			// A boot killed before it ran (Processing.Boot), begun by a replaced-disk
+			// restart: the disk is the operator's all the same.
+			t.learners[i].operatorDisk = true
+		}
 	}
 }
 

@@ -7,8 +7,12 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"zabsim/checker"
 	"zabsim/harness"
+	"zabsim/protocol"
 	"zabsim/realzk"
+	"zabsim/scenarios"
+	"zabsim/sim"
 )
 
 // TestSimulatedOutcomes reduces simulated runs of catalogue scenarios to outcomes and checks the
@@ -97,4 +101,19 @@ func TestFromReal(t *testing.T) {
 	res.Servers[1].Running = false
 	down := FromReal(spec, res)
 	require.Contains(t, down.Key(), "2:down:0/0")
+}
+
+// TestBootKilledOnAReplacedDisk: a restart from a replaced disk whose boot is killed before it
+// ran leaves the operator's disk in place; the next plain restart's refusal is the operator's
+// doing, not a protocol violation (found by 1,500 generated runs with the JVM profile, seed 1010).
+func TestBootKilledOnAReplacedDisk(t *testing.T) {
+	bad := protocol.Disk{AcceptedEpoch: 0, CurrentEpoch: 1, CurrentEpochTmp: -1}
+	spec := scenarios.Cluster(3, 0).Crash(2, 3*time.Second).RestartWithDisk(2, 4*time.Second, bad).Crash(2, 4200*time.Millisecond).
+		Restart(2, 5*time.Second).Until(10*time.Second).Spec("boot-killed", 1)
+	spec.Options.Processing = sim.Processing{Boot: sim.Span{Min: 500 * time.Millisecond, Max: 600 * time.Millisecond}}
+	rep, err := checker.Run(spec, checker.Options{})
+	require.NoError(t, err)
+	require.Empty(t, rep.Violations)
+	require.Equal(t, "killed while it was starting", rep.Faults[2].Note)
+	require.Contains(t, rep.Faults[3].Note, "refused to start")
 }

@@ -56,6 +56,7 @@ type server struct {
 	booting   bool
 	bootSeq   uint32
 	bootWhy   string
+	bootFault int // the fault (index+1) that began the boot, 0 for none
 	listenSeq uint32
 }
 
@@ -741,7 +742,7 @@ func (w *World) startServer(srv int, why string) {
 		return
 	}
 	if p := w.spec.Options.Processing.Boot; !p.IsZero() {
-		s.booting, s.bootWhy = true, why
+		s.booting, s.bootWhy, s.bootFault = true, why, w.faultCause
 		s.bootSeq++
 		w.push(event{at: w.now.Add(w.drawProcessing(DecideBootTime, s.id, p)), kind: evBooted, server: srv, inc: s.bootSeq, fault: w.faultCause})
 		return
@@ -879,6 +880,10 @@ func (w *World) applyFault(i int) {
 		if s := &w.servers[srv]; s.booting {
 			s.booting = false // the JVM dies before its QuorumPeer ran
 			out.Happened, out.Note = true, "killed while it was starting"
+			// Traced with the fault that began the boot, so that an observer learns of a disk
+			// that start put in place even though no process ever ran on it.
+			w.trace = TraceEvent{Kind: TrCrash, Server: s.id, Detail: "killed while starting", Fault: s.bootFault}
+			w.emit(&w.trace)
 			return
 		}
 		if !w.servers[srv].up {
