@@ -81,13 +81,14 @@ func TestFromReal(t *testing.T) {
 		Syncs:       []realzk.Sync{{Leader: 3, Learner: 1, Epoch: 1, Mode: "DIFF"}},
 		Servers: []realzk.ServerResult{
 			{ID: 1, AcceptedEpoch: 1, CurrentEpoch: 1, Mode: "follower", Running: true, Steps: []realzk.Step{
-				{At: ms(0), Kind: realzk.KindLaunch}, {At: ms(900), Kind: realzk.KindNewElection}, {At: ms(1150), Kind: realzk.KindDecided},
-				{At: ms(1180), Kind: realzk.KindConnectRefused}, {At: ms(1290), Kind: realzk.KindConnectOK}}},
+				{At: ms(0), Kind: realzk.KindLaunch, Life: 1}, {At: ms(900), Kind: realzk.KindNewElection, Life: 1},
+				{At: ms(1150), Kind: realzk.KindDecided, Detail: "FOLLOWING", Life: 1},
+				{At: ms(1180), Kind: realzk.KindConnectRefused, Life: 1}, {At: ms(1290), Kind: realzk.KindConnectOK, Life: 1}}},
 			{ID: 2, AcceptedEpoch: 0, CurrentEpoch: 0, Mode: "", Running: true},
 			{ID: 3, AcceptedEpoch: 1, CurrentEpoch: 1, Mode: "leader", Running: true, Steps: []realzk.Step{
-				{At: ms(920), Kind: realzk.KindNewElection}, {At: ms(1160), Kind: realzk.KindDecided},
-				{At: ms(1400), Kind: realzk.KindHaveQuorum},
-				{At: ms(5000), Kind: realzk.KindNotSufficientFollowers}, {At: ms(5001), Kind: realzk.KindNotSufficientFollowers}}},
+				{At: ms(0), Kind: realzk.KindLaunch, Life: 1}, {At: ms(920), Kind: realzk.KindNewElection, Life: 1},
+				{At: ms(1160), Kind: realzk.KindDecided, Detail: "LEADING", Life: 1}, {At: ms(1400), Kind: realzk.KindHaveQuorum, Life: 1},
+				{At: ms(5000), Kind: realzk.KindNotSufficientFollowers, Life: 1}, {At: ms(5001), Kind: realzk.KindNotSufficientFollowers, Life: 1}}},
 		},
 	}
 	o := FromReal(spec, res)

@@ -78,12 +78,6 @@ func FromReal(spec *sim.RunSpec, res *realzk.Result) Outcome {
 	for _, s := range res.Syncs {
 		o.Syncs = append(o.Syncs, Sync{Leader: s.Leader, Learner: s.Learner, Epoch: s.Epoch, Mode: s.Mode})
 	}
-	late := map[int]bool{}
-	for _, f := range spec.Faults {
-		if f.Kind == sim.FaultStart {
-			late[int(f.Server)] = true
-		}
-	}
 	for i := range res.Servers {
 		s := &res.Servers[i]
 		role := s.Mode
@@ -95,62 +89,27 @@ func FromReal(spec *sim.RunSpec, res *realzk.Result) Outcome {
 			role = "looking"
 		}
 		o.Servers = append(o.Servers, Server{ID: s.ID, AcceptedEpoch: s.AcceptedEpoch, CurrentEpoch: s.CurrentEpoch, Role: role})
-		var (
-			election, decided, launched       time.Duration = -1, -1, -1
-			refusedOpen, restartOpen, elected bool
-			refused                           int
-			seen                              = map[string]bool{}
-		)
-		for _, st := range s.Steps {
-			switch st.Kind {
-			case realzk.KindLaunch:
-				if launched >= 0 {
-					restartOpen = true
-				}
-				launched, election, decided, refusedOpen = st.At, -1, -1, false
-			case realzk.KindKill:
-				refusedOpen, restartOpen = false, false
-			case realzk.KindNewElection:
-				election = st.At
-			case realzk.KindDecided:
-				if election >= 0 {
-					o.Spans.Decision = append(o.Spans.Decision, st.At-election)
-					if late[s.ID] && !elected {
-						o.Spans.Joiner = append(o.Spans.Joiner, st.At-election)
-					}
-				}
-				elected, decided = true, st.At
-			case realzk.KindHaveQuorum:
-				if decided >= 0 {
-					o.Spans.ToQuorum = append(o.Spans.ToQuorum, st.At-decided)
-				}
-			case realzk.KindConnectRefused:
-				refused++
-				refusedOpen = decided >= 0
-			case realzk.KindConnectOK:
-				if refusedOpen {
-					o.Spans.RefusedRetry = append(o.Spans.RefusedRetry, st.At-decided)
-					refusedOpen = false
-				}
-			case realzk.KindUptodate:
-				if restartOpen && st.Side == "learner" {
-					o.Spans.Rejoin = append(o.Spans.Rejoin, st.At-launched)
-					restartOpen = false
-				}
-			}
-			if k, ok := realEnds[st.Kind]; ok {
-				// One end can log more than one line (the leader's thread and each handler's).
-				key := fmt.Sprintf("%s@%d", k, decided)
-				if !seen[key] {
-					seen[key] = true
-					o.Ends = append(o.Ends, End{Server: s.ID, Kind: k, SinceLeading: st.At - decided})
-				}
-			}
+		if n := len(s.StepsOf(realzk.KindConnectRefused)); n > 0 {
+			o.Refused = append(o.Refused, Count{Server: s.ID, N: n})
 		}
-		if refused > 0 {
-			o.Refused = append(o.Refused, Count{Server: s.ID, N: refused})
+		decided := time.Duration(-1)
+		seen := map[string]bool{}
+		for _, st := range s.StepsOf(realzk.KindDecided, realzk.KindEpochTimeout, realzk.KindEpochAckTimeout,
+			realzk.KindNewLeaderAckTimeout, realzk.KindNotSufficientFollowers, realzk.KindLeadersEpochLess) {
+			if st.Kind == realzk.KindDecided {
+				decided = st.At
+				continue
+			}
+			// One end can log more than one line (the leader's thread and each handler's).
+			k := realEnds[st.Kind]
+			if key := fmt.Sprintf("%s@%d", k, decided); !seen[key] {
+				seen[key] = true
+				o.Ends = append(o.Ends, End{Server: s.ID, Kind: k, SinceLeading: st.At - decided})
+			}
 		}
 	}
+	rs := res.Spans(spec)
+	o.Spans = Spans{Decision: rs.Decision, ToQuorum: rs.ToQuorum, Joiner: rs.Joiner, RefusedRetry: rs.RefusedRetry, Rejoin: rs.Rejoin}
 	return o
 }
 

@@ -153,6 +153,7 @@ type World struct {
 	wakes         []protocol.Effect // threads woken together, waiting for runWoken to order them
 	order         []int             // scratch for a drawn order
 	refusedCount  []int             // per fault: connects a refuse-connect fault refused
+	processing    bool              // Options.Processing is not zero: servers take time of their own
 }
 
 // NewWorld builds the world for spec. The spec must be valid (RunSpec.Validate).
@@ -184,7 +185,8 @@ func (w *World) Reset(spec *RunSpec, observers ...Observer) {
 	}
 	w.netPCG.Seed(master.Uint64(), master.Uint64())
 	w.jitPCG.Seed(master.Uint64(), master.Uint64())
-	if !spec.Options.Processing.IsZero() {
+	w.processing = !spec.Options.Processing.IsZero()
+	if w.processing {
 		if w.procPCG == nil {
 			w.procPCG = new(rand.PCG)
 			w.procRand = rand.New(w.procPCG)
@@ -589,7 +591,7 @@ func (w *World) apply(srv int, effects []protocol.Effect) (protocol.DiskWrite, b
 				return e.Write, false
 			}
 		case protocol.EffectState:
-			if p := w.spec.Options.Processing.Lead; !p.IsZero() && e.Zab == protocol.DISCOVERY && (e.State == protocol.FOLLOWING || e.State == protocol.OBSERVING) {
+			if p := w.spec.Options.Processing.Lead; w.processing && !p.IsZero() && e.Zab == protocol.DISCOVERY && (e.State == protocol.FOLLOWING || e.State == protocol.OBSERVING) {
 				// QuorumPeer.run makes the Follower or Observer before it connects.
 				setup = w.drawProcessing(DecideLeadTime, s.id, p)
 				s.busyUntil = max(s.busyUntil, w.now.Add(setup))
@@ -974,10 +976,10 @@ func (w *World) resume(srv, fault int) {
 // Processing.Sync when a learner handled NEWLEADER. Nothing is drawn when processing is off, so
 // such runs are what they were before processing time existed.
 func (w *World) work(srv int, in protocol.Input) {
-	p := &w.spec.Options.Processing
-	if p.IsZero() {
+	if !w.processing {
 		return
 	}
+	p := &w.spec.Options.Processing
 	s := &w.servers[srv]
 	if !s.up {
 		return
