@@ -161,15 +161,21 @@ func jvmProps(c *protocol.Config) []string {
 	return props
 }
 
-// writeDisk empties dataDir/version-2 and writes the epoch files of d (-1: no file), as
+// writeDisk empties dataDir/version-2, copies in the txn logs and snapshot in folder history
+// ("" for none: d has no txns), and writes the epoch files of d (-1: no file), as
 // QuorumPeer.writeLongToFile does: the decimal value, no newline.
-func writeDisk(dataDir string, d protocol.Disk) error {
+func writeDisk(dataDir string, d protocol.Disk, history string) error {
 	v2 := filepath.Join(dataDir, "version-2")
 	if err := os.RemoveAll(v2); err != nil {
 		return err
 	}
 	if err := os.MkdirAll(v2, 0o755); err != nil {
 		return err
+	}
+	if history != "" {
+		if err := copyHistory(history, v2); err != nil {
+			return err
+		}
 	}
 	for _, f := range []struct {
 		name string

@@ -20,6 +20,12 @@
 // zookeeper.snapshotSizeFactor). finalizeWait is a constant 200 ms in 3.8.0. Runnable says what
 // cannot be run, and why.
 //
+// # Txn histories
+//
+// A disk that holds txns (sim.RunSpec's initial disks and replaced disks) is made by real
+// writes before time 0: see history.go. Every such history must be a prefix of the longest,
+// numbered from 1 within each epoch, with no snapshot; historyRunnable says why not otherwise.
+//
 // # Time
 //
 // Time 0 is the moment the JVMs of the servers that start at 0 are launched (with

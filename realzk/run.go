@@ -457,6 +457,10 @@ func Run(ctx context.Context, spec *sim.RunSpec, opt Options) (res *Result, err 
 }
 
 func (r *runner) prepareAndRun(ctx context.Context, deadline time.Time) (*Result, error) {
+	r.zero = time.Now() // for progress lines until time 0 is set
+	if err := r.buildHistories(ctx, deadline); err != nil {
+		return nil, err
+	}
 	if err := r.prepare(); err != nil {
 		return nil, err
 	}
@@ -508,7 +512,7 @@ func (r *runner) prepare() error {
 		if err := os.WriteFile(filepath.Join(m.dataDir, "myid"), []byte(strconv.Itoa(m.id)+"\n"), 0o644); err != nil {
 			return err
 		}
-		if err := writeDisk(m.dataDir, spec.DiskOf(protocol.ServerID(m.id))); err != nil {
+		if err := r.writeDisk(m.dataDir, spec.DiskOf(protocol.ServerID(m.id))); err != nil {
 			return err
 		}
 		wrong := map[int]int{}
@@ -534,7 +538,7 @@ func (r *runner) launch(s *srv, a action) error {
 		return nil
 	}
 	if a.disk != nil {
-		if err := writeDisk(s.dataDir, *a.disk); err != nil {
+		if err := r.writeDisk(s.dataDir, *a.disk); err != nil {
 			return fmt.Errorf("server %d: replacing the disk: %w", s.id, err)
 		}
 	}

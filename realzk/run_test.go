@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -242,4 +243,54 @@ func TestLead(t *testing.T) {
 		t.Logf("server %d: first New election at %v", s.ID, s.FirstElection())
 	}
 	require.Len(t, res.Established, 1)
+}
+
+// The builder writes a history across epochs with the CLI; every copy holds exactly its prefix
+// (the txn log files up to it and the empty snapshot, no later snapshot).
+func TestBuildHistories(t *testing.T) {
+	needReal(t)
+	z := protocol.MakeZxid
+	spec := scenarios.Cluster(3, 0).Disk(1, 3, 3, z(1, 1), z(1, 2), z(3, 1)).Disk(2, 1, 1, z(1, 1), z(1, 2)).Disk(3, 1, 1, z(1, 1)).
+		StopWhenStable().Until(20*time.Second).Spec("real-history", 1)
+	java, err := findJava("")
+	require.NoError(t, err)
+	r := &runner{spec: spec, java: java, cp: DefaultClassPath, dir: t.TempDir(), zero: time.Now(), opt: Options{Progress: testLog{t}}}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	require.NoError(t, r.buildHistories(ctx, time.Now().Add(time.Minute)))
+	files := func(k int) []string {
+		ents, err := os.ReadDir(r.diskFiles(k))
+		require.NoError(t, err)
+		var out []string
+		for _, e := range ents {
+			out = append(out, e.Name())
+		}
+		return out
+	}
+	require.Equal(t, []string{"log.100000001", "snapshot.0"}, files(1))
+	require.Equal(t, []string{"log.100000001", "snapshot.0"}, files(2))
+	require.Equal(t, []string{"log.100000001", "log.300000001", "snapshot.0"}, files(3), "the builder's restart snapshot is left out")
+	_, err = os.Stat(filepath.Join(r.dir, "history", "data", "version-2", "snapshot.100000002"))
+	require.NoError(t, err, "the builder's second life took its snapshot (and the copy left it out)")
+
+	// The ensemble loads them: 1 has the newest epoch and leads, and both others are behind it
+	// within its committed log, so both get a DIFF.
+	res := realRun(t, spec)
+	require.True(t, res.Stable)
+	require.Len(t, res.Established, 1)
+	require.Equal(t, 1, res.Established[0].Leader)
+	require.EqualValues(t, 4, res.Established[0].Epoch)
+	var got []string
+	for _, s := range res.Syncs {
+		got = append(got, fmt.Sprintf("%d<-%d %s", s.Learner, s.Leader, s.Mode))
+	}
+	require.ElementsMatch(t, []string{"2<-1 DIFF", "3<-1 DIFF"}, got)
+	var lines []string
+	for _, st := range res.Server(1).StepsOf(KindSync) {
+		lines = append(lines, st.Line[strings.Index(st.Line, "sid: "):])
+	}
+	require.ElementsMatch(t, []string{
+		"sid: 2 maxCommittedLog=0x300000001 minCommittedLog=0x100000001 lastProcessedZxid=0x300000001 peerLastZxid=0x100000002",
+		"sid: 3 maxCommittedLog=0x300000001 minCommittedLog=0x100000001 lastProcessedZxid=0x300000001 peerLastZxid=0x100000001",
+	}, lines, "the leader loaded the whole history, the learners their prefixes")
 }

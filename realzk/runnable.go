@@ -13,12 +13,15 @@ import (
 // changes.
 const finalizeWait = 200 * time.Millisecond
 
+// minUntil is the shortest scenario a real ensemble can run: longer than a JVM's start.
+const minUntil = 5 * time.Second
+
 // Runnable reports why spec cannot run on a real ensemble, every reason at once (nil if it can).
 //
 // Runnable: the cluster (participants and observers, up to 64 ids in 1..255), the timers that
 // zoo.cfg or a system property of 3.8.0 sets (see Options and zooCfg), initial disks and
-// replaced disks that hold only epoch files (acceptedEpoch, currentEpoch, currentEpoch.tmp),
-// and the faults start (a late start), crash (SIGKILL), restart (a new process; with Disk, the
+// replaced disks (epoch files, and txn histories that one writer can make: see history.go),
+// a run at least minUntil long, and the faults start (a late start), crash (SIGKILL), restart (a new process; with Disk, the
 // data dir is emptied and the epoch files written first), pause (SIGSTOP at At, SIGCONT at
 // Heal) and refuse-connect for the whole run (At 0 and Heal 0: the learners' zoo.cfg names a
 // port nobody listens on for the target's learner port).
@@ -70,6 +73,9 @@ func Runnable(spec *sim.RunSpec) error {
 	if r := spec.Options.MessageLossProbability; r.Num > 0 {
 		no("message loss %d/%d: loopback TCP loses nothing, and nothing here breaks connections at random", r.Num, r.Den)
 	}
+	if u := time.Duration(spec.Until); u < minUntil {
+		no("the run ends at %v: a JVM takes 0.6-3 s before its first election, so a real ensemble would show only what comes after the scenario's end (at least %v is needed)", u, minUntil)
+	}
 	if len(spec.Writes) > 0 {
 		no("%d client writes during the run (Writes): not implemented (a ZooKeeperMain client takes about a second to start, so the write's time could not be kept)", len(spec.Writes))
 	}
@@ -77,6 +83,9 @@ func Runnable(spec *sim.RunSpec) error {
 		if err := diskRunnable(d.Disk); err != nil {
 			no("initial disk of server %d: %w", d.ID, err)
 		}
+	}
+	if err := historyRunnable(histories(spec)); err != nil {
+		no("txn histories: %w", err)
 	}
 	for i, f := range spec.Faults {
 		if err := faultRunnable(&f); err != nil {
@@ -89,10 +98,11 @@ func Runnable(spec *sim.RunSpec) error {
 // diskRunnable: a disk this package can write is epoch files and no history.
 func diskRunnable(d protocol.Disk) error {
 	var errs []error
-	if len(d.Txns) > 0 {
-		errs = append(errs, fmt.Errorf("a txn history (%d txns, last %s) is not implemented: it would need real client writes before the run, and those cannot give these zxids (each client also commits a createSession txn)", len(d.Txns), d.Txns[len(d.Txns)-1].Zxid))
-	} else if d.SnapshotZxid != 0 {
-		errs = append(errs, fmt.Errorf("a snapshot labelled %s cannot be written without its history", d.SnapshotZxid))
+	if d.SnapshotZxid != 0 {
+		errs = append(errs, fmt.Errorf("a snapshot labelled %s: the histories written by real client writes keep only the empty snapshot, so that a load replays every txn", d.SnapshotZxid))
+	}
+	if d.LogStart != 0 && len(d.Txns) > 0 && d.LogStart != d.Txns[0].Zxid {
+		errs = append(errs, fmt.Errorf("txn logs purged below %s: not implemented", d.LogStart))
 	}
 	if len(d.Superseded) > 0 {
 		errs = append(errs, fmt.Errorf("%d superseded txn log entries are not implemented", len(d.Superseded)))

@@ -25,6 +25,7 @@ func TestRunnable(t *testing.T) {
 		scenarios.Cluster(3, 0).Pause(3, time.Second, 4*time.Second).Spec("pause", 1),
 		scenarios.Cluster(3, 0).RefuseConnect(3, 0, 0, 1).Spec("refuse", 1),
 		scenarios.Cluster(3, 0).Knob("CountObservers").Spec("knob", 1),
+		scenarios.Cluster(3, 0).Disk(1, 1, 1, protocol.MakeZxid(1, 1)).Spec("history", 1),
 	}
 	for _, s := range ok {
 		require.NoError(t, Runnable(s), s.Scenario)
@@ -34,7 +35,7 @@ func TestRunnable(t *testing.T) {
 		why  string
 	}{
 		{scenarios.AssignedCluster(3, 0).Spec("assigned", 1), "assigned roles"},
-		{scenarios.Cluster(3, 0).Disk(1, 1, 1, protocol.MakeZxid(1, 1)).Spec("history", 1), "a txn history (1 txns, last 0x100000001) is not implemented"},
+		{scenarios.Cluster(3, 0).Disk(1, 1, 1, protocol.MakeZxid(1, 1)).Disk(2, 2, 2, protocol.MakeZxid(2, 1)).Spec("forked", 1), "diverge"},
 		{scenarios.Cluster(3, 0).Writes(1, time.Second).Spec("writes", 1), "client writes"},
 		{scenarios.Cluster(3, 0).Partition(time.Second, 2*time.Second, []protocol.ServerID{1}, []protocol.ServerID{2, 3}).Spec("partition", 1), "partitions"},
 		{scenarios.Cluster(3, 0).CrashPoint(1, 0, protocol.WriteAcceptedEpoch, 1, sim.CrashAfter).Spec("crash-point", 1), "crash at a chosen durable write"},
@@ -44,6 +45,7 @@ func TestRunnable(t *testing.T) {
 		{scenarios.Cluster(3, 0).SelfRegisterDelay(5*time.Millisecond).Spec("self-register", 1), "leaderSelfRegisterDelay"},
 		{scenarios.Cluster(3, 0).LeaderThreadDelay(5*time.Millisecond).Spec("thread", 1), "leaderThreadDelay"},
 		{scenarios.Cluster(3, 0).Timers(1500*time.Microsecond, 10, 5).Spec("tick", 1), "whole number of milliseconds"},
+		{scenarios.Cluster(3, 0).Until(20*time.Millisecond).Spec("short", 1), "the run ends at 20ms"},
 	}
 	for _, c := range no {
 		err := Runnable(c.spec)
@@ -131,11 +133,11 @@ func TestZooCfg(t *testing.T) {
 
 func TestWriteDisk(t *testing.T) {
 	dir := t.TempDir()
-	require.NoError(t, writeDisk(dir, protocol.Disk{AcceptedEpoch: 7, CurrentEpoch: 5, CurrentEpochTmp: 6}))
+	require.NoError(t, writeDisk(dir, protocol.Disk{AcceptedEpoch: 7, CurrentEpoch: 5, CurrentEpochTmp: 6}, ""))
 	require.EqualValues(t, 7, readEpoch(dir+"/version-2/acceptedEpoch"))
 	require.EqualValues(t, 5, readEpoch(dir+"/version-2/currentEpoch"))
 	require.EqualValues(t, 6, readEpoch(dir+"/version-2/currentEpoch.tmp"))
-	require.NoError(t, writeDisk(dir, protocol.NewDisk()))
+	require.NoError(t, writeDisk(dir, protocol.NewDisk(), ""))
 	require.EqualValues(t, -1, readEpoch(dir+"/version-2/acceptedEpoch"), "a fresh disk has no epoch files")
 	require.EqualValues(t, -1, readEpoch(dir+"/version-2/currentEpoch.tmp"))
 }
@@ -159,4 +161,34 @@ func TestReservePorts(t *testing.T) {
 	// A bound, not listening port refuses a connect at once: what a refused learner meets.
 	_, err = net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[0])), time.Second)
 	require.ErrorIs(t, err, syscall.ECONNREFUSED)
+}
+
+// Txn histories a one-voter ensemble can write: prefixes of one history, numbered from 1 in
+// each epoch, no snapshot.
+func TestHistoryRunnable(t *testing.T) {
+	z := protocol.MakeZxid
+	disk := func(zs ...protocol.Zxid) protocol.Disk {
+		return protocol.Disk{AcceptedEpoch: 1, CurrentEpoch: 1, CurrentEpochTmp: -1, Txns: protocol.TxnsOf(zs...)}
+	}
+	require.NoError(t, historyRunnable(nil))
+	require.NoError(t, historyRunnable([]protocol.Disk{disk(), disk(z(1, 1)), disk(z(1, 1), z(1, 2), z(3, 1)), disk(z(1, 1), z(1, 2))}),
+		"prefixes, across epochs, in any order")
+	for _, c := range []struct {
+		disks []protocol.Disk
+		why   string
+	}{
+		{[]protocol.Disk{disk(z(1, 1), z(1, 2)), disk(z(1, 1), z(2, 1))}, "histories [0x100000001 0x200000001] and [0x100000001 0x100000002] diverge"},
+		{[]protocol.Disk{disk(z(1, 2))}, "numbered from 0x100000001 up without gaps"},
+		{[]protocol.Disk{disk(z(1, 1), z(1, 3))}, "txn 0x100000003"},
+		{[]protocol.Disk{disk(z(0, 1))}, "in epoch 0"},
+	} {
+		require.ErrorContains(t, historyRunnable(c.disks), c.why)
+	}
+	snap := disk(z(1, 1))
+	snap.SnapshotZxid = z(1, 1)
+	require.ErrorContains(t, diskRunnable(snap), "a snapshot labelled 0x100000001")
+	// A replaced disk counts: its history must fit the others too.
+	spec := scenarios.Cluster(3, 0).Disk(1, 1, 1, z(1, 1), z(1, 2)).Crash(2, time.Second).
+		RestartWithDisk(2, 2*time.Second, disk(z(1, 1), z(1, 3))).Spec("replaced", 1)
+	require.ErrorContains(t, Runnable(spec), "diverge")
 }
