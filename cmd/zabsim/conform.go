@@ -12,6 +12,7 @@ import (
 
 	"zabsim/conform"
 	"zabsim/harness"
+	"zabsim/protocol"
 	"zabsim/runfile"
 	"zabsim/sim"
 )
@@ -54,6 +55,7 @@ func cmdConform(args []string, stdout, stderr io.Writer) (int, error) {
 	simOnly := fs.Bool("check", false, "only check that the scenario can run on a real ensemble (exit 2 with the reason if not)")
 	var knobs knobList
 	fs.Var(&knobs, "knob", "turn a bug knob on in the simulator (repeatable)")
+	faithful := fs.Bool("faithful", false, "turn the scenario's own bug knobs off in the simulator (compare 3.8.0 with the faithful model)")
 	pos, err := parseFlags(fs, args, stdout, "conform -scenario NAME | -file RUN [flags]")
 	if err != nil {
 		return 0, err
@@ -70,7 +72,7 @@ func cmdConform(args []string, stdout, stderr io.Writer) (int, error) {
 	var spec *sim.RunSpec
 	label := *name
 	if *name != "" {
-		if spec, _, err = harness.SpecFor(*name, 1, knobs); err != nil {
+		if spec, _, err = harness.SpecFor(*name, 1, nil); err != nil {
 			return 0, badInput("%v", err)
 		}
 	} else {
@@ -80,10 +82,13 @@ func cmdConform(args []string, stdout, stderr io.Writer) (int, error) {
 		}
 		spec, label = &f.Spec, *file
 		spec.Decisions = nil // the real ensemble cannot follow them; the simulator draws per seed
-		for _, k := range knobs {
-			if err := spec.Config.Knobs.Set(k); err != nil {
-				return 0, badInput("%v", err)
-			}
+	}
+	if *faithful {
+		spec.Config.Knobs = protocol.Knobs{}
+	}
+	for _, k := range knobs {
+		if err := spec.Config.Knobs.Set(k); err != nil {
+			return 0, badInput("%v", err)
 		}
 	}
 	switch *proc {
