@@ -117,6 +117,56 @@ func TestBootTime(t *testing.T) {
 	}
 }
 
+// TestPauseWhileBooting: a process stopped while it starts (SIGSTOP during a JVM's boot) takes
+// the rest of its start-up after the heal, as a real one does: its QuorumPeer starts the drawn
+// boot time, plus the pause, after its restart.
+func TestPauseWhileBooting(t *testing.T) {
+	p := Processing{Boot: Span{Min: 500 * time.Millisecond, Max: 800 * time.Millisecond}}
+	spec := processingSpec(4, p)
+	spec.StopWhenStable = false
+	spec.Until = protocol.Time(20 * time.Second)
+	spec.Faults = []Fault{
+		{Kind: FaultCrash, At: protocol.Time(3 * time.Second), Server: 2},
+		{Kind: FaultRestart, At: protocol.Time(4 * time.Second), Server: 2},
+		{Kind: FaultPause, At: protocol.Time(4*time.Second + 100*time.Millisecond), Heal: protocol.Time(9 * time.Second), Server: 2},
+	}
+	res, events, decisions := runRecorded(t, spec)
+	var boots []time.Duration
+	for _, d := range decisions {
+		if d.Kind == DecideBootTime && d.A == 2 {
+			boots = append(boots, time.Duration(d.Value))
+		}
+	}
+	if len(boots) != 2 {
+		t.Fatalf("s2 drew %d boot times, want 2 (start and restart)", len(boots))
+	}
+	var starts []protocol.Time
+	var pauseDetail, resumeDetail string
+	for _, e := range events {
+		if e.Server != 2 {
+			continue
+		}
+		switch e.Kind {
+		case TrStart:
+			starts = append(starts, e.At)
+		case TrPause:
+			pauseDetail = e.Detail
+		case TrResume:
+			resumeDetail = e.Detail
+		}
+	}
+	want := 4*time.Second + boots[1] + 4900*time.Millisecond
+	if len(starts) != 2 || time.Duration(starts[1]) != want {
+		t.Fatalf("s2 started at %v; want the restart's start at %v (restart + boot %v + the 4.9s pause)", starts, want, boots[1])
+	}
+	if pauseDetail != "until 9s, while starting" || resumeDetail == "" {
+		t.Fatalf("pause traced as %q, resume as %q", pauseDetail, resumeDetail)
+	}
+	if !res.Faults[2].Happened {
+		t.Fatalf("the pause did not happen: %+v", res.Faults[2])
+	}
+}
+
 // TestStepTimeSerialisesAServer: with Processing.Step, a server handles one input at a time:
 // two inputs it takes are at least the smaller drawn step time apart, and nothing it takes is
 // lost (the run still establishes, with the same milestones).

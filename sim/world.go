@@ -54,6 +54,9 @@ type server struct {
 	// EffectListen, so that a bind delayed by Processing.Lead opens only the port still asked
 	// for.
 	booting   bool
+	bootAt    protocol.Time // when the boot's evBooted is due
+	bootLeft  time.Duration // what a pause (bootPaused) left of the boot
+	bootPause bool
 	bootSeq   uint32
 	bootWhy   string
 	bootFault int // the fault (index+1) that began the boot, 0 for none
@@ -744,9 +747,10 @@ func (w *World) startServer(srv int, why string) {
 		return
 	}
 	if p := w.spec.Options.Processing.Boot; !p.IsZero() {
-		s.booting, s.bootWhy, s.bootFault = true, why, w.faultCause
+		s.booting, s.bootWhy, s.bootFault, s.bootPause = true, why, w.faultCause, false
 		s.bootSeq++
-		w.push(event{at: w.now.Add(w.drawProcessing(DecideBootTime, s.id, p)), kind: evBooted, server: srv, inc: s.bootSeq, fault: w.faultCause})
+		s.bootAt = w.now.Add(w.drawProcessing(DecideBootTime, s.id, p))
+		w.push(event{at: s.bootAt, kind: evBooted, server: srv, inc: s.bootSeq, fault: w.faultCause})
 		return
 	}
 	w.boot(srv, why)
@@ -880,7 +884,7 @@ func (w *World) applyFault(i int) {
 		}
 	case FaultCrash:
 		if s := &w.servers[srv]; s.booting {
-			s.booting = false // the JVM dies before its QuorumPeer ran
+			s.booting, s.bootPause = false, false // the JVM dies before its QuorumPeer ran
 			out.Happened, out.Note = true, "killed while it was starting"
 			// Traced with the fault that began the boot, so that an observer learns of a disk
 			// that start put in place even though no process ever ran on it.
@@ -902,6 +906,19 @@ func (w *World) applyFault(i int) {
 		w.emit(&w.trace)
 	case FaultPause:
 		s := &w.servers[srv]
+		if s.booting {
+			// A stopped JVM's start-up stops too (a real SIGSTOP during boot): what is left of
+			// it runs after the heal.
+			out.Happened = true
+			s.pausedUntil = max(s.pausedUntil, f.Heal)
+			if !s.bootPause {
+				s.bootPause, s.bootLeft, s.pauseFault = true, time.Duration(s.bootAt-w.now), i
+				s.bootSeq++
+				w.trace = TraceEvent{Kind: TrPause, Server: s.id, Detail: "until " + protocol.FormatTime(f.Heal) + ", while starting", Fault: i + 1}
+				w.emit(&w.trace)
+			}
+			break
+		}
 		if !s.up {
 			out.Note = fmt.Sprintf("server %d was not running", f.Server)
 			return
@@ -932,7 +949,14 @@ func (w *World) endFault(i int) {
 		w.outcomes[i].Note = "healed at " + protocol.FormatTime(w.now)
 	case FaultPause:
 		srv := w.Index(f.Server)
-		if s := &w.servers[srv]; s.paused && w.now >= s.pausedUntil {
+		if s := &w.servers[srv]; s.booting && s.bootPause && w.now >= s.pausedUntil {
+			s.bootPause = false
+			s.bootAt = w.now.Add(s.bootLeft)
+			w.push(event{at: s.bootAt, kind: evBooted, server: srv, inc: s.bootSeq, fault: s.bootFault})
+			w.trace = TraceEvent{Kind: TrResume, Server: s.id, Detail: "still starting, " + s.bootLeft.String() + " left", Fault: i + 1}
+			w.emit(&w.trace)
+			w.outcomes[i].Note = "resumed at " + protocol.FormatTime(w.now) + ", still starting"
+		} else if s := &w.servers[srv]; s.paused && w.now >= s.pausedUntil {
 			w.outcomes[i].Note = "resumed at " + protocol.FormatTime(w.now)
 			w.resume(srv, i)
 		}
