@@ -104,6 +104,13 @@ func (t *tracker) historyEvent(x *env, e *sim.TraceEvent) {
 		if replacedDisk(x.spec, e) {
 			h.forgetLost(x)
 		}
+	case sim.TrCrash:
+		// A boot killed before it ran (Processing.Boot), begun by a replaced-disk restart: the
+		// operator's disk is in place all the same, and what it lost is the operator's doing.
+		if e.Detail == "killed while starting" && replacedDisk(x.spec, e) {
+			h.disks[x.srv] = x.Disk(x.srv).Txns
+			h.forgetLost(x)
+		}
 	case sim.TrPersist:
 		h.disks[x.srv] = x.Disk(x.srv).Txns
 	case sim.TrNote:

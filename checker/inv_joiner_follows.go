@@ -81,7 +81,7 @@ func judgeJoiners(x *env, end protocol.Time) []Outsider {
 				// Deciding would not help: registerWithLeader refuses a leader whose epoch is
 				// below the learner's acceptedEpoch, so ZooKeeper leaves this voter out.
 				kind, reason = OutsiderWouldBeRefused, fmt.Sprintf("LOOKING, and would be refused: Leaders epoch, %d is less than accepted epoch, %d", lr.Epoch, v.AcceptedEpoch)
-			case g.fedBy != 0 && time.Duration(end-g.fedLast) < x.cfg.Election.MinNotificationInterval &&
+			case g.fedBy != 0 && time.Duration(end-g.fedLast) < g.fedTimeout &&
 				time.Duration(end-g.fedSince) > bound && outsideEnsemble(x, g.fedBy|g.fedByBefore, lr):
 				// lookForLeader re-sends its vote (and so hears the ensemble's FOLLOWING and
 				// LEADING replies) only when its poll times out, and every notification from a
@@ -107,7 +107,7 @@ func judgeJoiners(x *env, end protocol.Time) []Outsider {
 func starvedReason(x *env, g *electionGhost, lr protocol.Role) string {
 	b := []byte("LOOKING: poll starved by a flood of LOOKING notifications from ")
 	b = appendServers(b, x, g.fedBy|g.fedByBefore)
-	b = fmt.Appendf(b, ", each sooner than minNotificationInterval (%v) after the last, so it never times out to send its vote again", x.cfg.Election.MinNotificationInterval)
+	b = fmt.Appendf(b, ", each sooner than its poll timeout (notTimeout, now %v) after the last, so it never times out to send its vote again", g.fedTimeout)
 	if g.droppedReplies > 0 {
 		b = fmt.Appendf(b, "; %d FOLLOWING/LEADING replies (of %d notifications) were discarded from its full receive queue", g.droppedReplies, g.recvDropped)
 	}

@@ -104,7 +104,9 @@ type electionGhost struct {
 	// poll never timed out in it; fedLast is the latest. fedBy marks (by server index) who sent
 	// them lately: since fedMark, and in the span before it.
 	fedSince, fedLast, fedMark protocol.Time
-	fedBy, fedByBefore         uint64
+	// fedTimeout is the poll timeout (notTimeout) at the latest of them.
+	fedTimeout         time.Duration
+	fedBy, fedByBefore uint64
 	// recvDropped counts the notifications its receive queue discarded since it started
 	// LOOKING; droppedReplies those of them that were FOLLOWING or LEADING votes.
 	recvDropped, droppedReplies int
@@ -394,7 +396,11 @@ func (t *tracker) electionEvent(x *env, e *sim.TraceEvent) {
 func (t *tracker) onNotificationRecv(x *env, g *electionGhost, e *sim.TraceEvent) {
 	v := e.Msg.Vote
 	if v.State == protocol.LOOKING && e.Peer != e.Server && x.cfg.IsParticipant(e.Peer) {
-		if g.fedBy == 0 || time.Duration(e.At-g.fedLast) >= x.cfg.Election.MinNotificationInterval {
+		// The poll that this notification ended began at the last one; it timed out only if
+		// the gap reached its timeout, notTimeout, which has doubled at every earlier timeout.
+		v, _ := x.View(x.srv)
+		g.fedTimeout = max(v.NotTimeout, x.cfg.Election.MinNotificationInterval)
+		if g.fedBy == 0 || time.Duration(e.At-g.fedLast) >= g.fedTimeout {
 			g.fedSince, g.fedMark, g.fedBy, g.fedByBefore = e.At, e.At, 0, 0
 		}
 		if time.Duration(e.At-g.fedMark) > fedSpan {

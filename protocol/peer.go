@@ -263,8 +263,11 @@ type View struct {
 	LastZxid      Zxid     // dataTree.lastProcessedZxid
 	PeerEpoch     Epoch
 	Round         int64 // FLE's logical clock
-	Synced        bool  // learner: processed UPTODATE; leader: in BROADCAST
-	Listening     bool  // accepting learner connections
+	// NotTimeout is lookForLeader's current poll timeout (notTimeout): minNotificationInterval
+	// at each new election, doubled at every poll that timed out.
+	NotTimeout time.Duration
+	Synced     bool // learner: processed UPTODATE; leader: in BROADCAST
+	Listening  bool // accepting learner connections
 }
 
 // Role is the small part of a View that checkers consult after every event.
@@ -291,7 +294,7 @@ func (p *QuorumPeer) Role() Role {
 func (p *QuorumPeer) View() View {
 	v := View{ID: p.id, Type: p.learnerType, State: p.state, Zab: p.zab, Leader: -1, Epoch: -1,
 		AcceptedEpoch: p.acceptedEpoch, CurrentEpoch: p.currentEpoch, LastZxid: p.lastProcessedZxid,
-		PeerEpoch: p.vote.PeerEpoch, Round: p.fle.logicalclock}
+		PeerEpoch: p.vote.PeerEpoch, Round: p.fle.logicalclock, NotTimeout: p.fle.notTimeout}
 	switch p.state {
 	case LEADING:
 		v.Leader = p.id
