@@ -47,7 +47,8 @@ type member struct {
 	observer bool
 	dir      string // s<id>/
 	dataDir  string
-	client   int // ports, all on 127.0.0.1
+	host     string // 127.0.0.1, or its own address in the run's network (partitions)
+	client   int    // ports, on host
 	quorum   int
 	election int
 }
@@ -104,7 +105,7 @@ func zooCfg(c *protocol.Config, members []*member, self *member, wrong map[int]i
 	}
 	w("dataDir", self.dataDir)
 	w("clientPort", self.client)
-	w("clientPortAddress", "127.0.0.1")
+	w("clientPortAddress", self.host)
 	w("admin.enableServer", "false")
 	w("4lw.commands.whitelist", "srvr")
 	// A single voter runs as a quorum peer too, as the model's does.
@@ -119,7 +120,7 @@ func zooCfg(c *protocol.Config, members []*member, self *member, wrong map[int]i
 		if p, ok := wrong[m.id]; ok {
 			q = p
 		}
-		line := fmt.Sprintf("127.0.0.1:%d:%d", q, m.election)
+		line := fmt.Sprintf("%s:%d:%d", m.host, q, m.election)
 		if m.observer {
 			line += ":observer"
 		}

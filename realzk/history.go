@@ -134,6 +134,8 @@ type builder struct {
 	cliIn                    io.WriteCloser
 }
 
+func (b *builder) address() string { return "127.0.0.1:" + strconv.Itoa(b.client) }
+
 func (b *builder) prepare() error {
 	ports, fds, err := reservePorts(3)
 	if err != nil {
@@ -181,7 +183,7 @@ func (b *builder) segment(ctx context.Context, deadline time.Time, epoch protoco
 		return err
 	}
 	if err := b.await(ctx, deadline, "the builder to lead epoch "+strconv.Itoa(int(epoch)), func() bool {
-		a := srvrOnce(b.client)
+		a := srvrOnce(dialTCP, b.address())
 		return a.ok && a.mode == "leader" && a.zxid == int64(epoch)<<32
 	}); err != nil {
 		return err
@@ -199,7 +201,7 @@ func (b *builder) segment(ctx context.Context, deadline time.Time, epoch protoco
 		// after its own log write is synced.
 		var last int64
 		if err := b.await(ctx, deadline, "the write of "+path, func() bool {
-			a := srvrOnce(b.client)
+			a := srvrOnce(dialTCP, b.address())
 			last = a.zxid
 			return a.ok && a.zxid >= int64(t.Zxid)
 		}); err != nil {

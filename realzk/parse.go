@@ -99,6 +99,8 @@ const (
 	KindKill   = "kill"   // this package SIGKILLed it for a crash fault (the kills that end a run are no steps)
 	KindPause  = "pause"  // SIGSTOP
 	KindResume = "resume" // SIGCONT
+	KindCut    = "cut"    // a partition began: this server's packets to Peer are dropped (Detail: what)
+	KindHealed = "healed" // that partition ended
 	KindExit   = "exit"   // the process ended on its own (Value: its exit status)
 )
 

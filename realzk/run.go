@@ -135,8 +135,10 @@ type ServerResult struct {
 	// Steps are the parsed protocol steps and this package's actions, in time order.
 	Steps []Step
 	// Dir is the server's folder inside the run's folder; ClientPort, QuorumPort and
-	// ElectionPort its ports on 127.0.0.1.
+	// ElectionPort its ports on Host: 127.0.0.1, or with partitions its own address in the
+	// run's network namespaces (reachable only from inside them).
 	Dir                                  string
+	Host                                 string
 	ClientPort, QuorumPort, ElectionPort int
 }
 
@@ -188,6 +190,7 @@ type action struct {
 	disk   *protocol.Disk // a launch from a replaced disk
 	why    string
 	until  time.Duration // pause: its heal
+	fault  int           // cut, heal: the partition's index in spec.Faults
 	order  int
 }
 
@@ -220,10 +223,14 @@ func schedule(spec *sim.RunSpec, lead time.Duration) []action {
 		add(action{at: t - lead, kind: KindLaunch, server: id, why: why})
 	}
 	// Faults in time order (ties: spec order), so a restart can be held after its crash.
-	faults := slices.Clone(spec.Faults)
-	slices.SortStableFunc(faults, func(a, b sim.Fault) int { return int(a.At - b.At) })
+	order := make([]int, len(spec.Faults))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return int(spec.Faults[a].At - spec.Faults[b].At) })
 	lastCrash := map[int]time.Duration{}
-	for _, f := range faults {
+	for _, fi := range order {
+		f := spec.Faults[fi]
 		t, id := time.Duration(f.At), int(f.Server)
 		if t > until {
 			continue
@@ -242,6 +249,11 @@ func schedule(spec *sim.RunSpec, lead time.Duration) []action {
 				why = "restart from a replaced disk"
 			}
 			add(action{at: at, kind: KindLaunch, server: id, disk: f.Disk, why: why})
+		case sim.FaultPartition:
+			add(action{at: t, kind: KindCut, fault: fi, why: "partition"})
+			if h := time.Duration(f.Heal); f.Heal != 0 && h <= until {
+				add(action{at: h, kind: KindHealed, fault: fi, why: "partition heals"})
+			}
 		case sim.FaultPause:
 			add(action{at: t, kind: KindPause, server: id, why: "pause", until: time.Duration(f.Heal)})
 			if h := time.Duration(f.Heal); h <= until {
@@ -355,6 +367,7 @@ type runner struct {
 	zero    time.Time
 	servers []*srv
 	wrong   []int      // fds of the bound sockets behind the wrong ports
+	net     *network   // the run's own network namespaces, when it has partitions
 	mu      sync.Mutex // guards Progress writes
 }
 
@@ -481,26 +494,48 @@ func (r *runner) prepare() error {
 			}
 		}
 	}
-	ports, fds, err := reservePorts(3*n + len(targets))
-	if err != nil {
-		return err
-	}
-	// The servers' ports are released now (they bind them when they start); the wrong ones
-	// stay bound.
-	for _, fd := range fds[:3*n] {
-		syscall.Close(fd)
-	}
-	r.wrong = fds[3*n:]
-	wrongPort := map[int]int{}
-	for i, t := range targets {
-		wrongPort[t] = ports[3*n+i]
-	}
 	var members []*member
-	for i, sc := range spec.Config.Servers {
-		d := filepath.Join(r.dir, fmt.Sprintf("s%d", sc.ID))
-		m := &member{id: int(sc.ID), observer: sc.Type == protocol.OBSERVER, dir: d, dataDir: filepath.Join(d, "data"),
-			client: ports[3*i], quorum: ports[3*i+1], election: ports[3*i+2]}
-		members = append(members, m)
+	wrongPort := map[int]int{}
+	if hasPartitions(spec) {
+		// Each server in a network namespace of its own, with its own address: ZooKeeper's
+		// usual ports for all (below the ephemeral range, which a port-restricted cut must
+		// not match on the connecting side), and a wrong learner port nobody listens on there.
+		var ids []int
+		for _, sc := range spec.Config.Servers {
+			ids = append(ids, int(sc.ID))
+		}
+		nw, err := newNetwork(ids)
+		if err != nil {
+			return err
+		}
+		r.net = nw
+		for _, t := range targets {
+			wrongPort[t] = nsWrongPort
+		}
+		for _, sc := range spec.Config.Servers {
+			d := filepath.Join(r.dir, fmt.Sprintf("s%d", sc.ID))
+			members = append(members, &member{id: int(sc.ID), observer: sc.Type == protocol.OBSERVER, dir: d, dataDir: filepath.Join(d, "data"),
+				host: nw.addr(int(sc.ID)), client: nsClientPort, quorum: nsQuorumPort, election: nsElectionPort})
+		}
+	} else {
+		ports, fds, err := reservePorts(3*n + len(targets))
+		if err != nil {
+			return err
+		}
+		// The servers' ports are released now (they bind them when they start); the wrong
+		// ones stay bound.
+		for _, fd := range fds[:3*n] {
+			syscall.Close(fd)
+		}
+		r.wrong = fds[3*n:]
+		for i, t := range targets {
+			wrongPort[t] = ports[3*n+i]
+		}
+		for i, sc := range spec.Config.Servers {
+			d := filepath.Join(r.dir, fmt.Sprintf("s%d", sc.ID))
+			members = append(members, &member{id: int(sc.ID), observer: sc.Type == protocol.OBSERVER, dir: d, dataDir: filepath.Join(d, "data"),
+				host: "127.0.0.1", client: ports[3*i], quorum: ports[3*i+1], election: ports[3*i+2]})
+		}
 	}
 	for _, m := range members {
 		if err := os.MkdirAll(filepath.Join(m.dir, "log"), 0o755); err != nil {
@@ -554,6 +589,9 @@ func (r *runner) launch(s *srv, a action) error {
 	args = append(args, r.opt.JavaArgs...)
 	args = append(args, "-cp", r.cp, "org.apache.zookeeper.server.quorum.QuorumPeerMain", s.cfg)
 	cmd := exec.Command(r.java, args...)
+	if r.net != nil {
+		cmd = r.net.command(s.id, r.java, args...) // nsenter execs java: the pid is java's
+	}
 	cmd.Dir = s.dir
 	cmd.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin", "TZ=UTC", "LC_ALL=C", "HOME=" + s.dir}
 	cmd.Stdin = nil
@@ -630,15 +668,23 @@ func (r *runner) stopAll() error {
 			errs = append(errs, err)
 		}
 	}
+	if r.net != nil {
+		// After the JVMs: a live process keeps its namespace.
+		if err := r.net.close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	return errors.Join(errs...)
 }
 
 func (r *runner) do(a action) error {
 	s := r.server(a.server)
-	if s == nil {
+	if s == nil && a.kind != KindCut && a.kind != KindHealed {
 		return nil
 	}
 	switch a.kind {
+	case KindCut, KindHealed:
+		return r.partition(a)
 	case KindLaunch:
 		return r.launch(s, a)
 	case KindKill:
@@ -756,13 +802,13 @@ func (r *runner) srvrAll() map[int]srvrAnswer {
 			continue
 		}
 		wg.Add(1)
-		go func(id, port int) {
+		go func(s *srv) {
 			defer wg.Done()
-			a := srvr(port)
+			a := srvr(r.dialer(s), net.JoinHostPort(s.host, strconv.Itoa(s.client)))
 			mu.Lock()
-			out[id] = a
+			out[s.id] = a
 			mu.Unlock()
-		}(s.id, s.client)
+		}(s)
 	}
 	wg.Wait()
 	return out
@@ -775,24 +821,41 @@ type srvrAnswer struct {
 	zxid int64
 }
 
-// srvr sends the srvr four-letter word to 127.0.0.1:port, up to three times: a busy server
-// now and then closes the connection without an answer.
-func srvr(port int) srvrAnswer {
+// dialFunc makes a TCP connection to address.
+type dialFunc func(address string, timeout time.Duration) (net.Conn, error)
+
+func dialTCP(address string, timeout time.Duration) (net.Conn, error) {
+	return net.DialTimeout("tcp", address, timeout)
+}
+
+// dialer dials as a process beside server s would: from inside its namespace, if it has one.
+func (r *runner) dialer(s *srv) dialFunc {
+	if r.net == nil {
+		return dialTCP
+	}
+	return func(address string, timeout time.Duration) (net.Conn, error) {
+		return r.net.dial(s.id, address, timeout)
+	}
+}
+
+// srvr sends the srvr four-letter word to address, up to three times: a busy server now and
+// then closes the connection without an answer.
+func srvr(dial dialFunc, address string) srvrAnswer {
 	var a srvrAnswer
 	for try := range 3 {
 		if try > 0 {
 			time.Sleep(50 * time.Millisecond)
 		}
-		if a = srvrOnce(port); a.ok {
+		if a = srvrOnce(dial, address); a.ok {
 			break
 		}
 	}
 	return a
 }
 
-func srvrOnce(port int) srvrAnswer {
+func srvrOnce(dial dialFunc, address string) srvrAnswer {
 	a := srvrAnswer{zxid: -1}
-	c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), srvrTimeout)
+	c, err := dial(address, srvrTimeout)
 	if err != nil {
 		return a
 	}
@@ -897,7 +960,7 @@ loop:
 	res.Zero = r.zero
 	for _, s := range r.servers {
 		sr := ServerResult{ID: s.id, Observer: s.observer, Running: running[s.id], Zxid: -1, Dir: s.dir,
-			ClientPort: s.client, QuorumPort: s.quorum, ElectionPort: s.election}
+			Host: s.host, ClientPort: s.client, QuorumPort: s.quorum, ElectionPort: s.election}
 		if a, ok := answers[s.id]; ok && a.ok {
 			sr.Mode, sr.Zxid = a.mode, a.zxid
 		}

@@ -294,3 +294,33 @@ func TestBuildHistories(t *testing.T) {
 		"sid: 3 maxCommittedLog=0x300000001 minCommittedLog=0x100000001 lastProcessedZxid=0x300000001 peerLastZxid=0x100000001",
 	}, lines, "the leader loaded the whole history, the learners their prefixes")
 }
+
+// A partition in the run's own network namespaces: leader 3 is cut off from 1 and 2 (packets
+// dropped, nothing refused), the two elect 2, and after the heal 3 follows 2.
+func TestPartitionedLeader(t *testing.T) {
+	needReal(t)
+	if err := networkAvailable(); err != nil {
+		t.Skipf("no network namespaces here: %v", err)
+	}
+	spec := scenarios.Cluster(3, 0).Timers(200*time.Millisecond, 10, 5).Partition(4*time.Second, 10*time.Second, []protocol.ServerID{3}, []protocol.ServerID{1, 2}).
+		Until(30*time.Second).Spec("real-partitioned-leader", 1)
+	res := realRun(t, spec)
+	require.True(t, res.Stable)
+	var got []string
+	for _, e := range res.Established {
+		got = append(got, fmt.Sprintf("%d@%d", e.Leader, e.Epoch))
+	}
+	require.Equal(t, []string{"3@1", "2@2"}, got, "3 leads until the cut, then 2 without it")
+	require.Greater(t, res.Established[1].At, 4*time.Second)
+	require.Less(t, res.Established[1].At, 10*time.Second, "2 leads while 3 is still cut off")
+	require.Equal(t, "leader", res.Server(2).Mode)
+	require.Equal(t, "follower", res.Server(3).Mode, "3 follows 2 after the heal")
+	require.EqualValues(t, 2, res.Server(3).CurrentEpoch)
+	cuts := res.Server(3).StepsOf(KindCut)
+	require.Len(t, cuts, 2, "3's packets to 1 and to 2 were dropped")
+	require.ElementsMatch(t, []int{1, 2}, []int{cuts[0].Peer, cuts[1].Peer})
+	require.Len(t, res.Server(1).StepsOf(KindHealed), 1)
+	for _, s := range res.Servers {
+		require.NotEqual(t, "127.0.0.1", s.Host, "each server has its own address")
+	}
+}

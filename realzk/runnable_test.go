@@ -37,7 +37,6 @@ func TestRunnable(t *testing.T) {
 		{scenarios.AssignedCluster(3, 0).Spec("assigned", 1), "assigned roles"},
 		{scenarios.Cluster(3, 0).Disk(1, 1, 1, protocol.MakeZxid(1, 1)).Disk(2, 2, 2, protocol.MakeZxid(2, 1)).Spec("forked", 1), "diverge"},
 		{scenarios.Cluster(3, 0).Writes(1, time.Second).Spec("writes", 1), "client writes"},
-		{scenarios.Cluster(3, 0).Partition(time.Second, 2*time.Second, []protocol.ServerID{1}, []protocol.ServerID{2, 3}).Spec("partition", 1), "partitions"},
 		{scenarios.Cluster(3, 0).CrashPoint(1, 0, protocol.WriteAcceptedEpoch, 1, sim.CrashAfter).Spec("crash-point", 1), "crash at a chosen durable write"},
 		{scenarios.Cluster(3, 0).DiskFault(1, 0, protocol.WriteAcceptedEpoch, 1).Spec("disk-write", 1), "failing durable write"},
 		{scenarios.Cluster(3, 0).RefuseConnect(3, 0, 10*time.Second, 1).Spec("refuse-healed", 1), "only a refusal for the whole run"},
@@ -51,6 +50,13 @@ func TestRunnable(t *testing.T) {
 		err := Runnable(c.spec)
 		require.Error(t, err, c.spec.Scenario)
 		require.Contains(t, err.Error(), c.why, c.spec.Scenario)
+	}
+	// A partition needs the run's own network namespaces.
+	part := scenarios.Cluster(3, 0).Partition(time.Second, 2*time.Second, []protocol.ServerID{1}, []protocol.ServerID{2, 3}).Spec("partition", 1)
+	if why := networkAvailable(); why != nil {
+		require.ErrorContains(t, Runnable(part), "a partition needs network namespaces made by the run")
+	} else {
+		require.NoError(t, Runnable(part))
 	}
 	fw := scenarios.Cluster(3, 0).Spec("finalize", 1)
 	fw.Config.Election.FinalizeWait = 100 * time.Millisecond
@@ -106,7 +112,7 @@ func TestZooCfg(t *testing.T) {
 	var ms []*member
 	for i, sc := range spec.Config.Servers {
 		ms = append(ms, &member{id: int(sc.ID), observer: sc.Type == protocol.OBSERVER, dataDir: "/d" + string(rune('1'+i)),
-			client: 1000 + i, quorum: 2000 + i, election: 3000 + i})
+			host: "127.0.0.1", client: 1000 + i, quorum: 2000 + i, election: 3000 + i})
 	}
 	ref := refusals(spec)
 	require.Equal(t, map[int][]int{1: {3}}, ref, "only the listed learner gets the wrong port")
@@ -191,4 +197,21 @@ func TestHistoryRunnable(t *testing.T) {
 	spec := scenarios.Cluster(3, 0).Disk(1, 1, 1, z(1, 1), z(1, 2)).Crash(2, time.Second).
 		RestartWithDisk(2, 2*time.Second, disk(z(1, 1), z(1, 3))).Spec("replaced", 1)
 	require.ErrorContains(t, Runnable(spec), "diverge")
+}
+
+// The pairs a partition cuts follow the simulator's rule: every pair across groups, one way
+// only from the first group to the second.
+func TestCutPairs(t *testing.T) {
+	ids := func(v ...protocol.ServerID) []protocol.ServerID { return v }
+	two := sim.Fault{Kind: sim.FaultPartition, Groups: [][]protocol.ServerID{ids(1), ids(2, 3)}}
+	require.Equal(t, [][2]int{{1, 2}, {1, 3}, {2, 1}, {3, 1}}, cutPairs(&two))
+	two.OneWay = true
+	require.Equal(t, [][2]int{{1, 2}, {1, 3}}, cutPairs(&two))
+	three := sim.Fault{Kind: sim.FaultPartition, Groups: [][]protocol.ServerID{ids(1), ids(2), ids(3)}}
+	require.Len(t, cutPairs(&three), 6)
+	require.Equal(t, 0, cutPort(&three))
+	three.Port = sim.PortLearner
+	require.Equal(t, nsQuorumPort, cutPort(&three))
+	three.Port = sim.PortElection
+	require.Equal(t, nsElectionPort, cutPort(&three))
 }
