@@ -45,7 +45,7 @@ func cmdConform(args []string, stdout, stderr io.Writer) (int, error) {
 	fs.SetOutput(io.Discard)
 	name := fs.String("scenario", "", "the scenario to compare, by `NAME` (see zabsim list)")
 	file := fs.String("file", "", "a run `FILE` to compare instead of a scenario")
-	seeds := fs.Int("seeds", 20, "simulated seeds to compare the real outcome with")
+	seeds := fs.Int("seeds", 200, "simulated seeds to compare the real outcome with")
 	runs := fs.Int("runs", 1, "real runs")
 	asJSON := fs.Bool("json", false, "print the comparison as JSON")
 	dir := fs.String("dir", "", "where the real ensembles' data and logs go (default: a new temp folder)")
