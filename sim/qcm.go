@@ -32,6 +32,10 @@ import (
 // cnxTimeout is QuorumCnxManager.cnxTO (zookeeper.cnxTimeout, 5000 ms).
 const cnxTimeout = 5 * time.Second
 
+// synTimes are when a dial sends its SYN, from the connect: the first, and Linux's
+// retransmissions while no SYN-ACK comes back (initial RTO 1 s, doubling), within cnxTimeout.
+var synTimes = [...]time.Duration{0, time.Second, 3 * time.Second}
+
 // untilArrival marks a dial under way until it arrives, and a half-open end that stands until
 // the dial-back arrives: later than any time a run reaches.
 const untilArrival = protocol.Time(1<<62 - 1)
@@ -120,13 +124,23 @@ func (w *World) connectOne(srv, ti int) {
 		return // reset at once: "Cannot open channel to ..."; the message stays queued
 	}
 	from, to := w.servers[srv].id, tgt.id
-	t := w.unblockedAt(from, to, w.now, PortElection)
-	if t != w.now {
-		q.dialing[k] = w.now.Add(cnxTimeout) // the SYN is cut off: the dial times out
+	// sock.connect(addr, cnxTO) (QuorumCnxManager.initiateConnection): the handshake needs
+	// the SYN through and the SYN-ACK back, so a one-way partition stops it either way; the
+	// first SYN (or retransmission) that a partition does not cut connects, and when none
+	// does within cnxTimeout the dial times out.
+	at := protocol.Time(-1)
+	for _, off := range synTimes {
+		if t := w.now.Add(off); w.unblockedAt(from, to, t, PortElection) == t && w.unblockedAt(to, from, t, PortElection) == t {
+			at = t
+			break
+		}
+	}
+	if at < 0 {
+		q.dialing[k] = w.now.Add(cnxTimeout) // every SYN is cut off: the dial times out
 		return
 	}
 	q.dialing[k] = untilArrival
-	w.push(event{at: w.now.Add(w.drawDelay(from, to)), kind: evDial, server: ti, inc: tgt.inc, fault: srv, peerInc: w.servers[srv].inc})
+	w.push(event{at: at.Add(w.drawDelay(from, to)), kind: evDial, server: ti, inc: tgt.inc, fault: srv, peerInc: w.servers[srv].inc})
 }
 
 // connectAll is QuorumCnxManager.connectAll: dial every peer this server ever queued for.

@@ -40,7 +40,8 @@ func badInputTable(t *testing.T) []badInputCase {
 	return []badInputCase{
 		{"list extra", []string{"list", "extra"}, exitBadInput, `list: takes no arguments, got "extra"`},
 		{"conform assigned roles", []string{"conform", "-scenario", "leader-crash-reassigned"}, exitBadInput, "cannot run on a real ensemble: assigned roles"},
-		{"conform partition", []string{"conform", "-scenario", "leader-unreachable-by-learners"}, exitBadInput, "partitions are not implemented"},
+		{"conform crash point", []string{"conform", "-scenario", "newleader-ack-before-epoch-1282"}, exitBadInput, "a crash at a chosen durable write cannot be placed in a real process"},
+		{"conform too short", []string{"conform", "-scenario", "vote-order-1419"}, exitBadInput, "the run ends at 20ms"},
 		{"conform client writes", []string{"conform", "-scenario", "writes-committed-everywhere"}, exitBadInput, "client writes during the run"},
 		{"conform neither", []string{"conform"}, exitBadInput, "give one of -scenario NAME or -file RUN"},
 		{"run -processing", []string{"run", "-scenario", "cold-start-3", "-processing", "slow"}, exitBadInput, "-processing must be none or jvm"},

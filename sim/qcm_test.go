@@ -1,0 +1,56 @@
+package sim
+
+import (
+	"testing"
+	"time"
+
+	"zabsim/protocol"
+)
+
+// firstNotification is when server `to` first read an election notification from `from`.
+func firstNotification(events []TraceEvent, from, to protocol.ServerID) protocol.Time {
+	for _, e := range events {
+		if e.Kind == TrRecv && e.Server == to && e.Peer == from && e.Msg.Type == protocol.NOTIFICATION {
+			return e.At
+		}
+	}
+	return -1
+}
+
+// TestElectionDialRetransmitsItsSYN: QuorumCnxManager's connect is sock.connect(addr, cnxTO), so a
+// SYN that a partition cuts is retransmitted by the kernel after 1 s and 3 s, and the dial
+// connects at the first that gets through instead of failing the whole 5 s.
+func TestElectionDialRetransmitsItsSYN(t *testing.T) {
+	spec := processingSpec(1, Processing{})
+	spec.StopWhenStable = false
+	spec.Until = protocol.Time(8 * time.Second)
+	spec.Faults = []Fault{{Kind: FaultPartition, At: 0, Heal: protocol.Time(1500 * time.Millisecond),
+		Groups: [][]protocol.ServerID{{3}, {1, 2}}, Port: PortElection}}
+	_, events, _ := runRecorded(t, spec)
+	got := time.Duration(firstNotification(events, 3, 1))
+	if got < 3*time.Second || got > 3*time.Second+100*time.Millisecond {
+		t.Fatalf("s1 first heard s3 at %v; want just after the SYN retransmitted 3 s after the first dial (the first two cut, healed at 1.5 s)", got)
+	}
+}
+
+// TestOneWayPartitionStopsHandshakes: a TCP handshake needs both directions, so while 1→3 is cut
+// neither 1 nor 3 can open an election connection to the other (3's SYN-ACKs to 1 and 1's SYNs
+// to 3 are lost); the first one opens with the first SYN after the heal.
+func TestOneWayPartitionStopsHandshakes(t *testing.T) {
+	spec := processingSpec(1, Processing{})
+	spec.StopWhenStable = false
+	spec.Until = protocol.Time(8 * time.Second)
+	spec.Faults = []Fault{{Kind: FaultPartition, At: 0, Heal: protocol.Time(2500 * time.Millisecond),
+		Groups: [][]protocol.ServerID{{1}, {3}}, OneWay: true, Port: PortElection}}
+	_, events, _ := runRecorded(t, spec)
+	for _, pair := range [][2]protocol.ServerID{{3, 1}, {1, 3}} {
+		got := time.Duration(firstNotification(events, pair[0], pair[1]))
+		if got < 2500*time.Millisecond || got > 3*time.Second+100*time.Millisecond {
+			t.Errorf("s%d first heard s%d at %v; want after the heal at 2.5 s, by the 3 s retransmission", pair[1], pair[0], got)
+		}
+	}
+	// 2 and 3 are not cut: they talk at once.
+	if got := time.Duration(firstNotification(events, 3, 2)); got > 100*time.Millisecond {
+		t.Errorf("s2 first heard s3 at %v", got)
+	}
+}
