@@ -1,6 +1,8 @@
 package conform
 
 import (
+	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -117,4 +119,72 @@ func TestBootKilledOnAReplacedDisk(t *testing.T) {
 	require.Empty(t, rep.Violations)
 	require.Equal(t, "killed while it was starting", rep.Faults[2].Note)
 	require.Contains(t, rep.Faults[3].Note, "refused to start")
+}
+
+// TestRealSteps: a real learner's log (a late joiner synced by SNAP) becomes the steps the
+// simulator names the same way: its start, its decision, the activation packets it read.
+func TestRealSteps(t *testing.T) {
+	f, err := os.Open("../realzk/testdata/late-joiner-snap.log")
+	require.NoError(t, err)
+	defer f.Close()
+	steps, err := realzk.ParseLog(f, time.Time{}, 1)
+	require.NoError(t, err)
+	res := &realzk.Result{Servers: []realzk.ServerResult{{ID: 3, Steps: append([]realzk.Step{{Kind: realzk.KindLaunch, Life: 1}}, steps...)}}}
+	require.Equal(t, []string{"start", "decided FOLLOWING 2", "LEADERINFO 1", "SNAP", "NEWLEADER 1", "UPTODATE"}, RealSteps(res)[3])
+}
+
+// TestValidate: the steps of a simulated run are found among the seeds that produced them; a
+// step changed on one server is reported as the first real step no seed takes, with what the
+// best seed takes there.
+func TestValidate(t *testing.T) {
+	spec, _, err := harness.SpecFor("cold-start-3", 1, nil)
+	require.NoError(t, err)
+	s, err := Simulate(spec, 10)
+	require.NoError(t, err)
+	real := s.Runs[0].Steps
+	require.Equal(t, []string{"start", "decided LEADING 3", "quorum of NEWLEADER acks 1"}, real[3])
+	for _, id := range []int{1, 2} {
+		require.Len(t, real[id], 6)
+		require.Equal(t, []string{"start", "decided FOLLOWING 3", "LEADERINFO 1"}, real[id][:3])
+		require.Contains(t, []string{"DIFF", "SNAP"}, real[id][3], "the sync: before or after the leader's quorum")
+		require.Equal(t, []string{"NEWLEADER 1", "UPTODATE"}, real[id][4:])
+	}
+	v := Validate(&Outcome{Steps: real}, s)
+	require.Positive(t, v.Exact)
+	require.Equal(t, 15, v.Steps)
+	require.Contains(t, v.Text, "taken exactly by")
+
+	changed := Steps{}
+	for id, st := range real {
+		changed[id] = slices.Clone(st)
+	}
+	changed[2][3] = "TRUNC"
+	v = Validate(&Outcome{Steps: changed}, s)
+	require.Zero(t, v.Exact)
+	require.Equal(t, 2, v.Server)
+	require.Equal(t, 3, v.Index)
+	require.Equal(t, "TRUNC", v.Real)
+	require.Equal(t, real[2][3], v.Simulated)
+	require.Equal(t, 3+6+3, v.Matched, "s3 and s1 whole, s2 up to the changed step")
+}
+
+// TestCollapse: a loop is written once and marked, however many times it turned; a single
+// occurrence is not a loop.
+func TestCollapse(t *testing.T) {
+	d, e := "decided LEADING 3", "epoch-wait-timeout"
+	require.Equal(t, []string{"start", d, e, repeated, "quorum of NEWLEADER acks 4"},
+		collapse([]string{"start", d, e, d, e, d, e, "quorum of NEWLEADER acks 4"}))
+	require.Equal(t, []string{"start", "decided FOLLOWING 3", repeated}, collapse([]string{"start", "decided FOLLOWING 3", "decided FOLLOWING 3", "decided FOLLOWING 3"}))
+	require.Equal(t, []string{"start", d, e}, collapse([]string{"start", d, e}))
+	require.Empty(t, collapse(nil))
+}
+
+// TestStepsUntil: a seed's steps after the real run's end are left out of the comparison.
+func TestStepsUntil(t *testing.T) {
+	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+	s := Steps{1: {"start", "decided LEADING 1", "epoch-wait-timeout"}}
+	at := map[int][]time.Duration{1: {ms(700), ms(950), ms(3000)}}
+	require.Equal(t, []string{"start", "decided LEADING 1"}, s.Until(at, ms(2000))[1])
+	require.Equal(t, s[1], s.Until(at, 0)[1], "0: a simulated run, nothing cut")
+	require.Empty(t, s.Until(at, ms(100))[1])
 }

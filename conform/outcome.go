@@ -29,6 +29,12 @@ type Outcome struct {
 	Refused []Count `json:"refusedConnects"`
 	// Spans are the times between protocol steps, for calibration; they are shown, not judged.
 	Spans Spans `json:"spans"`
+	// Steps are each server's protocol steps, for trace validation (Validate); StepTimes when
+	// the simulator took them.
+	Steps     Steps                   `json:"steps,omitempty"`
+	StepTimes map[int][]time.Duration `json:"-"`
+	// End is when a real run ended, from its time 0 (0 for a simulated one).
+	End time.Duration `json:"end,omitempty"`
 }
 
 // Ensemble is one established leader.

@@ -110,6 +110,7 @@ func FromReal(spec *sim.RunSpec, res *realzk.Result) Outcome {
 	}
 	rs := res.Spans(spec)
 	o.Spans = Spans{Decision: rs.Decision, ToQuorum: rs.ToQuorum, Joiner: rs.Joiner, RefusedRetry: rs.RefusedRetry, Rejoin: rs.Rejoin}
+	o.Steps, o.End = RealSteps(res), res.End
 	return o
 }
 

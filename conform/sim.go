@@ -34,6 +34,7 @@ func FromReport(spec *sim.RunSpec, rep *checker.Report) Outcome {
 		o.Servers = append(o.Servers, Server{ID: int(s.ID), AcceptedEpoch: int64(s.AcceptedEpoch), CurrentEpoch: int64(s.CurrentEpoch), Role: role})
 	}
 	o.Ends, o.Refused, o.Spans = simSteps(spec, rep.Trace)
+	o.Steps, o.StepTimes = SimSteps(spec, rep.Trace)
 	return o
 }
 

@@ -201,6 +201,14 @@ func WriteSideBySide(w io.Writer, real *Outcome, reals []Outcome, s *Simulated, 
 		fmt.Fprintf(w, "  %-40s %-34s %s\n", sn.Name, r, m)
 	}
 	fmt.Fprintf(w, "\n  %s\n", v.Text)
+	if len(real.Steps) > 0 {
+		// Trace validation: the real protocol steps, server by server, searched for in the seeds.
+		fmt.Fprintf(w, "\n  real protocol steps, per server (a loop written once, marked %s):\n", repeated)
+		for _, line := range strings.Split(strings.TrimRight(real.Steps.Collapsed().String(), "\n"), "\n") {
+			fmt.Fprintf(w, "    %s\n", line)
+		}
+		fmt.Fprintf(w, "  %s\n", Validate(real, s).Text)
+	}
 }
 
 func ensembles(es []Ensemble) string {

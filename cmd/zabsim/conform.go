@@ -31,7 +31,9 @@ type conformRealJSON struct {
 	Outcome conform.Outcome `json:"outcome"`
 	Key     string          `json:"key"`
 	Verdict conform.Verdict `json:"verdict"`
-	Dir     string          `json:"dir"`
+	// Steps is trace validation: the real protocol steps searched for in the seeds.
+	Steps conform.Validation `json:"stepValidation"`
+	Dir   string             `json:"dir"`
 }
 
 type conformSpanJSON struct {
@@ -133,7 +135,7 @@ func cmdConform(args []string, stdout, stderr io.Writer) (int, error) {
 		v := conform.Judge(&rr.Outcome, simulated)
 		out.Agree = out.Agree && v.Agree
 		reals = append(reals, rr.Outcome)
-		out.Real = append(out.Real, conformRealJSON{Outcome: rr.Outcome, Key: rr.Outcome.Key(), Verdict: v, Dir: rr.Dir})
+		out.Real = append(out.Real, conformRealJSON{Outcome: rr.Outcome, Key: rr.Outcome.Key(), Verdict: v, Steps: conform.Validate(&rr.Outcome, simulated), Dir: rr.Dir})
 	}
 	for _, sn := range conform.SpanNames {
 		r, m := conform.StatOf(conform.Pool(reals, sn.Get)), conform.StatOf(conform.Pool(simulated.Runs, sn.Get))
