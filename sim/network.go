@@ -150,6 +150,7 @@ func (w *World) connect(srv int, target protocol.ServerID, timeout time.Duration
 	id := protocol.ConnID(len(w.conns))
 	w.conns = append(w.conns, conn{ends: [2]int{srv, ti}, inc: [2]uint32{w.servers[srv].inc, 0}})
 	c := &w.conns[id]
+	c.deadline = w.now.Add(timeout)
 	t := w.arrival(c, 0)
 	if t == never || t > w.now.Add(timeout) {
 		w.push(event{at: w.now.Add(timeout), kind: evConnectFailed, server: srv, inc: c.inc[0], conn: id})
@@ -169,6 +170,16 @@ func (w *World) connectArrive(ev event) {
 		return
 	}
 	tgt := &w.servers[ev.server]
+	if tgt.up && tgt.listening && !w.refuses(tgt.id, w.servers[learner].id) {
+		// The handshake needs the SYN-ACK back: while a one-way partition cuts it, the leader's
+		// kernel never completes the connection (no accept), and the learner's connect times
+		// out unless the cut heals first.
+		if back := w.unblockedAt(tgt.id, w.servers[learner].id, w.now, PortLearner); back == never || back > c.deadline {
+			c.closed = [2]bool{true, true}
+			w.push(event{at: c.deadline, kind: evConnectFailed, server: learner, inc: c.inc[0], conn: ev.conn})
+			return
+		}
+	}
 	if !tgt.up || !tgt.listening || w.refuses(tgt.id, w.servers[learner].id) {
 		c.closed = [2]bool{true, true}
 		w.push(event{at: w.now.Add(w.drawDelay(tgt.id, w.servers[learner].id)), kind: evConnectFailed, server: learner, inc: c.inc[0], conn: ev.conn, fault: connRefused})

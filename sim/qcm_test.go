@@ -54,3 +54,27 @@ func TestOneWayPartitionStopsHandshakes(t *testing.T) {
 		t.Errorf("s2 first heard s3 at %v", got)
 	}
 }
+
+// TestLearnerConnectNeedsTheSYNACK: with the leader's packets to a learner cut (one way, for
+// good), the learner's connect to the learner port never completes: the leader's kernel never
+// accepts it, and the learner's connect times out (before, the leader accepted at the SYN and
+// the learner waited forever).
+func TestLearnerConnectNeedsTheSYNACK(t *testing.T) {
+	spec := processingSpec(1, Processing{})
+	spec.StopWhenStable = false
+	spec.Until = protocol.Time(30 * time.Second)
+	spec.Faults = []Fault{{Kind: FaultPartition, At: 0, Groups: [][]protocol.ServerID{{3}, {1}}, OneWay: true, Port: PortLearner}}
+	_, events, _ := runRecorded(t, spec)
+	timedOut := 0
+	for _, e := range events {
+		if e.Kind == TrAccepted && e.Server == 3 && e.Peer == 1 {
+			t.Fatalf("leader 3 accepted a connection from 1 at %v, whose SYN-ACK cannot get back", e.At)
+		}
+		if e.Kind == TrConnectFailed && e.Server == 1 && e.Peer == 3 && e.Detail == "timed out" {
+			timedOut++
+		}
+	}
+	if timedOut == 0 {
+		t.Fatal("learner 1's connects to 3 never timed out")
+	}
+}

@@ -74,6 +74,7 @@ type conn struct {
 	// (Processing.Lead); what reaches the leader's end waits until the accept.
 	backlog    bool
 	lastArrive [2]protocol.Time // per direction (0: ends[0]→ends[1]), for FIFO order
+	deadline   protocol.Time    // when the learner's connect gives up
 }
 
 // Result is what a run leaves behind besides what observers collected.
