@@ -139,14 +139,14 @@ func StatOf(ds []time.Duration) Stat {
 
 // SpanNames are the spans a report shows, in order, with their accessors.
 var SpanNames = []struct {
-	Name string
-	Get  func(*Spans) []time.Duration
+	Name, Short string
+	Get         func(*Spans) []time.Duration
 }{
-	{"FLE decision (New election to decided)", func(s *Spans) []time.Duration { return s.Decision }},
-	{"leader's decision to NEWLEADER quorum", func(s *Spans) []time.Duration { return s.ToQuorum }},
-	{"late joiner's decision", func(s *Spans) []time.Duration { return s.Joiner }},
-	{"refused learner: decision to connected", func(s *Spans) []time.Duration { return s.RefusedRetry }},
-	{"restart to UPTODATE", func(s *Spans) []time.Duration { return s.Rejoin }},
+	{"FLE decision (New election to decided)", "decision", func(s *Spans) []time.Duration { return s.Decision }},
+	{"leader's decision to NEWLEADER quorum", "to quorum", func(s *Spans) []time.Duration { return s.ToQuorum }},
+	{"late joiner's decision", "joiner", func(s *Spans) []time.Duration { return s.Joiner }},
+	{"refused learner: decision to connected", "refused retry", func(s *Spans) []time.Duration { return s.RefusedRetry }},
+	{"restart to UPTODATE", "rejoin", func(s *Spans) []time.Duration { return s.Rejoin }},
 }
 
 // Pool gathers one span over several outcomes.

@@ -8,12 +8,14 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"time"
 
 	"zabsim/conform"
 	"zabsim/harness"
 	"zabsim/protocol"
 	"zabsim/runfile"
+	"zabsim/scenarios"
 	"zabsim/sim"
 )
 
@@ -38,6 +40,7 @@ type conformRealJSON struct {
 
 type conformSpanJSON struct {
 	Name      string       `json:"name"`
+	Short     string       `json:"short"`
 	Real      conform.Stat `json:"real"`
 	Simulated conform.Stat `json:"simulated"`
 }
@@ -58,18 +61,33 @@ func cmdConform(args []string, stdout, stderr io.Writer) (int, error) {
 	var knobs knobList
 	fs.Var(&knobs, "knob", "turn a bug knob on in the simulator (repeatable)")
 	faithful := fs.Bool("faithful", false, "turn the scenario's own bug knobs off in the simulator (compare 3.8.0 with the faithful model)")
-	pos, err := parseFlags(fs, args, stdout, "conform -scenario NAME | -file RUN [flags]")
+	all := fs.Bool("all", false, "compare every catalogue scenario that can run on a real ensemble, and print the conformance table")
+	markdown := fs.Bool("markdown", false, "with -all: print the table as Markdown (the README's)")
+	pos, err := parseFlags(fs, args, stdout, "conform -scenario NAME | -file RUN | -all [flags]")
 	if err != nil {
 		return 0, err
 	}
 	if len(pos) > 0 {
 		return 0, badInput("conform: unexpected argument %q", pos[0])
 	}
-	if (*name == "") == (*file == "") {
-		return 0, badInput("conform: give one of -scenario NAME or -file RUN")
+	if n := btoi(*name != "") + btoi(*file != "") + btoi(*all); n != 1 {
+		return 0, badInput("conform: give one of -scenario NAME, -file RUN or -all")
+	}
+	if *markdown && !*all {
+		return 0, badInput("conform: -markdown goes with -all")
 	}
 	if *seeds < 1 || *seeds > 100000 || *runs < 1 || *runs > 100 {
 		return 0, badInput("conform: -seeds must be 1..100000 and -runs 1..100")
+	}
+	if *proc != "jvm" && *proc != "none" && *proc != "run" {
+		return 0, badInput("conform: -processing must be jvm, none or run, got %q", *proc)
+	}
+	opt := compareOptions{proc: *proc, seeds: *seeds, runs: *runs, real: conform.RealOptions{Dir: *dir, Keep: *keep, Timeout: *timeout}}
+	if !*asJSON {
+		opt.progress = stderr
+	}
+	if *all {
+		return conformAll(stdout, stderr, opt, knobs, *faithful, *simOnly, *asJSON, *markdown)
 	}
 	var spec *sim.RunSpec
 	label := *name
@@ -93,15 +111,7 @@ func cmdConform(args []string, stdout, stderr io.Writer) (int, error) {
 			return 0, badInput("%v", err)
 		}
 	}
-	switch *proc {
-	case "jvm":
-		spec.Options.Processing = conform.JVM
-	case "none":
-		spec.Options.Processing = sim.Processing{}
-	case "run":
-	default:
-		return 0, badInput("conform: -processing must be jvm, none or run, got %q", *proc)
-	}
+	setProcessing(spec, *proc)
 	if err := conform.Runnable(spec); err != nil {
 		return 0, badInput("conform: %s cannot run on a real ensemble: %v", label, err)
 	}
@@ -114,35 +124,15 @@ func cmdConform(args []string, stdout, stderr io.Writer) (int, error) {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-
-	simulated, err := conform.Simulate(spec, *seeds)
+	out, err := compare(ctx, label, spec, opt)
 	if err != nil {
-		return 0, fmt.Errorf("conform: simulator: %w", err)
-	}
-	out := conformJSON{Scenario: label, Processing: *proc, Simulated: simulated, Agree: true}
-	var reals []conform.Outcome
-	for i := 0; i < *runs; i++ {
-		if !*asJSON {
-			fmt.Fprintf(stderr, "conform: %s: real run %d of %d ...\n", label, i+1, *runs)
+		if errors.Is(err, context.Canceled) {
+			return exitInterrupted, nil
 		}
-		rr, err := conform.RunReal(ctx, spec, conform.RealOptions{Dir: *dir, Keep: *keep, Timeout: *timeout})
-		if err != nil {
-			if errors.Is(err, context.Canceled) {
-				return exitInterrupted, nil
-			}
-			return 0, fmt.Errorf("conform: real ensemble: %w", err)
-		}
-		v := conform.Judge(&rr.Outcome, simulated)
-		out.Agree = out.Agree && v.Agree
-		reals = append(reals, rr.Outcome)
-		out.Real = append(out.Real, conformRealJSON{Outcome: rr.Outcome, Key: rr.Outcome.Key(), Verdict: v, Steps: conform.Validate(&rr.Outcome, simulated), Dir: rr.Dir})
+		return 0, err
 	}
-	for _, sn := range conform.SpanNames {
-		r, m := conform.StatOf(conform.Pool(reals, sn.Get)), conform.StatOf(conform.Pool(simulated.Runs, sn.Get))
-		if r.N > 0 || m.N > 0 {
-			out.Spans = append(out.Spans, conformSpanJSON{Name: sn.Name, Real: r, Simulated: m})
-		}
-	}
+	reals := out.reals()
+	simulated := out.Simulated
 	code := exitOK
 	if !out.Agree {
 		code = exitViolation
@@ -162,4 +152,217 @@ func cmdConform(args []string, stdout, stderr io.Writer) (int, error) {
 		fmt.Fprintln(stdout)
 	}
 	return code, nil
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func setProcessing(spec *sim.RunSpec, proc string) {
+	switch proc {
+	case "jvm":
+		spec.Options.Processing = conform.JVM
+	case "none":
+		spec.Options.Processing = sim.Processing{}
+	}
+}
+
+// compareOptions are the flags a comparison takes.
+type compareOptions struct {
+	proc        string
+	seeds, runs int
+	real        conform.RealOptions
+	progress    io.Writer // nil: quiet
+}
+
+// compare runs spec in the simulator over the seeds and on a real ensemble opt.runs times.
+func compare(ctx context.Context, label string, spec *sim.RunSpec, opt compareOptions) (*conformJSON, error) {
+	simulated, err := conform.Simulate(spec, opt.seeds)
+	if err != nil {
+		return nil, fmt.Errorf("conform: simulator: %w", err)
+	}
+	out := &conformJSON{Scenario: label, Processing: opt.proc, Simulated: simulated, Agree: true}
+	var reals []conform.Outcome
+	for i := 0; i < opt.runs; i++ {
+		if opt.progress != nil {
+			fmt.Fprintf(opt.progress, "conform: %s: real run %d of %d ...\n", label, i+1, opt.runs)
+		}
+		rr, err := conform.RunReal(ctx, spec, opt.real)
+		if err != nil {
+			if errors.Is(err, context.Canceled) {
+				return nil, err
+			}
+			return nil, fmt.Errorf("conform: %s: real ensemble: %w", label, err)
+		}
+		v := conform.Judge(&rr.Outcome, simulated)
+		out.Agree = out.Agree && v.Agree
+		reals = append(reals, rr.Outcome)
+		out.Real = append(out.Real, conformRealJSON{Outcome: rr.Outcome, Key: rr.Outcome.Key(), Verdict: v, Steps: conform.Validate(&rr.Outcome, simulated), Dir: rr.Dir})
+	}
+	for _, sn := range conform.SpanNames {
+		r, m := conform.StatOf(conform.Pool(reals, sn.Get)), conform.StatOf(conform.Pool(simulated.Runs, sn.Get))
+		if r.N > 0 || m.N > 0 {
+			out.Spans = append(out.Spans, conformSpanJSON{Name: sn.Name, Short: sn.Short, Real: r, Simulated: m})
+		}
+	}
+	return out, nil
+}
+
+func (c *conformJSON) reals() []conform.Outcome {
+	var out []conform.Outcome
+	for i := range c.Real {
+		out = append(out, c.Real[i].Outcome)
+	}
+	return out
+}
+
+// conformAll compares every runnable catalogue scenario and prints the conformance table.
+func conformAll(stdout, stderr io.Writer, opt compareOptions, knobs []string, faithful, check, asJSON, markdown bool) (int, error) {
+	type pick struct {
+		name string
+		spec *sim.RunSpec
+	}
+	var picks []pick
+	refused := 0
+	for _, sc := range scenarios.All() {
+		spec := sc.Build(1)
+		if faithful {
+			spec.Config.Knobs = protocol.Knobs{}
+		}
+		for _, k := range knobs {
+			if err := spec.Config.Knobs.Set(k); err != nil {
+				return 0, badInput("%v", err)
+			}
+		}
+		setProcessing(spec, opt.proc)
+		if conform.Runnable(spec) != nil {
+			refused++
+			continue
+		}
+		picks = append(picks, pick{sc.Name, spec})
+	}
+	if check {
+		for _, p := range picks {
+			fmt.Fprintln(stdout, p.name)
+		}
+		fmt.Fprintf(stdout, "%d of %d catalogue scenarios can run on a real ensemble\n", len(picks), len(picks)+refused)
+		return exitOK, nil
+	}
+	if err := conform.Available(); err != nil {
+		return 0, badInput("conform: %v", err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	var results []*conformJSON
+	agree, exact := 0, 0
+	for i, p := range picks {
+		if opt.progress != nil {
+			fmt.Fprintf(opt.progress, "conform -all: %d of %d: %s\n", i+1, len(picks), p.name)
+		}
+		out, err := compare(ctx, p.name, p.spec, opt)
+		if err != nil {
+			if errors.Is(err, context.Canceled) {
+				return exitInterrupted, nil
+			}
+			return 0, err
+		}
+		results = append(results, out)
+		if out.Agree {
+			agree++
+		}
+		if stepsExact(out) {
+			exact++
+		}
+	}
+	code := exitOK
+	if agree < len(results) {
+		code = exitViolation
+	}
+	switch {
+	case asJSON:
+		return code, writeJSON(stdout, results)
+	case markdown:
+		fmt.Fprintln(stdout, "| scenario | outcome verdict | steps (trace validation) | real outcome | spans, ms: real / simulated (median [min–max]) |")
+		fmt.Fprintln(stdout, "|---|---|---|---|---|")
+		for _, r := range results {
+			fmt.Fprintln(stdout, markdownRow(r))
+		}
+	default:
+		for _, r := range results {
+			fmt.Fprintf(stdout, "%-42s %-26s %s\n", r.Scenario, verdictCell(r), stepsCell(r))
+		}
+	}
+	if !asJSON {
+		fmt.Fprintf(stderr, "conform -all: %d scenarios run for real (%d of the catalogue cannot be): outcomes agree on %d, steps exact on %d\n",
+			len(results), refused, agree, exact)
+	}
+	return code, nil
+}
+
+func stepsExact(r *conformJSON) bool {
+	for _, x := range r.Real {
+		if x.Steps.Exact == 0 {
+			return false
+		}
+	}
+	return len(r.Real) > 0
+}
+
+func verdictCell(r *conformJSON) string {
+	var parts []string
+	for _, x := range r.Real {
+		if !x.Verdict.Agree {
+			parts = append(parts, "**MISMATCH**")
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("agree, %d/%d seeds", x.Verdict.Share, x.Verdict.Seeds))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func stepsCell(r *conformJSON) string {
+	var parts []string
+	for _, x := range r.Real {
+		v := x.Steps
+		switch {
+		case v.Exact > 0:
+			parts = append(parts, fmt.Sprintf("exact, %d/%d seeds", v.Exact, v.Seeds))
+		case v.Real != "":
+			sim := v.Simulated
+			if sim == "" {
+				sim = "nothing"
+			}
+			parts = append(parts, fmt.Sprintf("%d/%d matched; s%d step %d: real `%s`, best seed `%s`", v.Matched, v.Steps, v.Server, v.Index+1, v.Real, sim))
+		default:
+			parts = append(parts, fmt.Sprintf("%d/%d matched; the best seed takes more on s%d: `%s`", v.Matched, v.Steps, v.Server, v.Simulated))
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+func markdownRow(r *conformJSON) string {
+	var spans []string
+	for _, sp := range r.Spans {
+		spans = append(spans, fmt.Sprintf("%s %s / %s", sp.Short, cellStat(sp.Real), cellStat(sp.Simulated)))
+	}
+	key := ""
+	if len(r.Real) > 0 {
+		key = strings.ReplaceAll(r.Real[0].Key, "; ", "<br>")
+	}
+	return fmt.Sprintf("| `%s` | %s | %s | %s | %s |", r.Scenario, verdictCell(r), stepsCell(r), key, strings.Join(spans, "; "))
+}
+
+// cellStat is a span in ms, median [min–max] (one value when they round alike).
+func cellStat(s conform.Stat) string {
+	if s.N == 0 {
+		return "–"
+	}
+	ms := func(d time.Duration) int64 { return (d + time.Millisecond/2).Milliseconds() }
+	if s.N == 1 || ms(s.Min) == ms(s.Max) {
+		return fmt.Sprint(ms(s.Median))
+	}
+	return fmt.Sprintf("%d [%d–%d]", ms(s.Median), ms(s.Min), ms(s.Max))
 }

@@ -180,3 +180,14 @@ func TestHTMLFlag(t *testing.T) {
 	require.NotEmpty(t, pages)
 	require.Contains(t, out, "page: "+pages[0])
 }
+
+// TestConformAllCheck: -all -check lists the catalogue scenarios a real ensemble can run, without
+// starting any.
+func TestConformAllCheck(t *testing.T) {
+	code, stdout, _ := zabsim("conform", "-all", "-check")
+	require.Equal(t, exitOK, code)
+	require.Contains(t, stdout, "cold-start-3\n")
+	require.Contains(t, stdout, "longer-log-wins\n", "txn histories are written for real")
+	require.NotContains(t, stdout, "leader-crash-reassigned\n", "assigned roles cannot run")
+	require.Regexp(t, `\d+ of \d+ catalogue scenarios can run on a real ensemble`, stdout)
+}
