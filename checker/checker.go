@@ -87,10 +87,8 @@ func (c *Checker) OnTrace(w *sim.World, e *sim.TraceEvent) {
 	c.report.onTrace(e)
 	x := &c.env
 	x.view, x.srv = view{w}, w.Index(e.Server)
-	if int(e.Kind) < len(byKind) {
-		for _, i := range byKind[e.Kind] {
-			c.judges[i].event(x, e)
-		}
+	for _, i := range judgesOf(e) {
+		c.judges[i].event(x, e)
 	}
 	c.t.event(x, e)
 }
@@ -104,4 +102,30 @@ func (c *Checker) AfterStep(w *sim.World) {
 	for _, j := range c.afters {
 		j.afterStep(x)
 	}
+}
+
+// unfiltered, set only by a test, dispatches by trace kind alone (every note and message to
+// every judge of its kind), to show the narrower tables change no verdict.
+var unfiltered bool
+
+// judgesOf lists the judges that want e: by its kind, and for notes and messages by their
+// note kind or packet type.
+func judgesOf(e *sim.TraceEvent) []uint8 {
+	if unfiltered {
+		if int(e.Kind) < len(byKind) {
+			return byKind[e.Kind]
+		}
+		return nil
+	}
+	switch k := e.Kind; {
+	case k == sim.TrNote && int(e.Note.Kind) < len(byNote):
+		return byNote[e.Note.Kind]
+	case k == sim.TrSend && int(e.Msg.Type) < len(bySend):
+		return bySend[e.Msg.Type]
+	case k == sim.TrRecv && int(e.Msg.Type) < len(byRecv):
+		return byRecv[e.Msg.Type]
+	case int(k) < len(byKind):
+		return byKind[k]
+	}
+	return nil
 }
