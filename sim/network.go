@@ -170,19 +170,17 @@ func (w *World) connectArrive(ev event) {
 		return
 	}
 	tgt := &w.servers[ev.server]
-	if tgt.up && tgt.listening && !w.refuses(tgt.id, w.servers[learner].id) {
-		// The handshake needs the SYN-ACK back: while a one-way partition cuts it, the leader's
-		// kernel never completes the connection (no accept), and the learner's connect times
-		// out unless the cut heals first.
-		if back := w.unblockedAt(tgt.id, w.servers[learner].id, w.now, PortLearner); back == never || back > c.deadline {
-			c.closed = [2]bool{true, true}
-			w.push(event{at: c.deadline, kind: evConnectFailed, server: learner, inc: c.inc[0], conn: ev.conn})
-			return
-		}
-	}
 	if !tgt.up || !tgt.listening || w.refuses(tgt.id, w.servers[learner].id) {
 		c.closed = [2]bool{true, true}
 		w.push(event{at: w.now.Add(w.drawDelay(tgt.id, w.servers[learner].id)), kind: evConnectFailed, server: learner, inc: c.inc[0], conn: ev.conn, fault: connRefused})
+		return
+	}
+	// The handshake needs the SYN-ACK back: while a one-way partition cuts it, the leader's
+	// kernel never completes the connection (no accept), and the learner's connect times out
+	// unless the cut heals first.
+	if back := w.unblockedAt(tgt.id, w.servers[learner].id, w.now, PortLearner); back == never || back > c.deadline {
+		c.closed = [2]bool{true, true}
+		w.push(event{at: c.deadline, kind: evConnectFailed, server: learner, inc: c.inc[0], conn: ev.conn})
 		return
 	}
 	c.inc[1] = tgt.inc

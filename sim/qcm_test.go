@@ -78,3 +78,30 @@ func TestLearnerConnectNeedsTheSYNACK(t *testing.T) {
 		t.Fatal("learner 1's connects to 3 never timed out")
 	}
 }
+
+// TestRefusedConnectsCountedOnce: every connect a refuse-connect fault resets is counted once:
+// no more than the learners saw refused, and at least those refused well after 3 bound its
+// port (earlier ones may have found it unbound).
+func TestRefusedConnectsCountedOnce(t *testing.T) {
+	spec := processingSpec(1, Processing{})
+	spec.StopWhenStable = false
+	spec.Until = protocol.Time(10 * time.Second)
+	spec.Faults = []Fault{{Kind: FaultRefuseConnect, At: 0, Server: 3}}
+	res, events, _ := runRecorded(t, spec)
+	leading := protocol.Time(-1)
+	seen, late := 0, 0
+	for _, e := range events {
+		if e.Kind == TrState && e.Server == 3 && e.State == protocol.LEADING && leading < 0 {
+			leading = e.At
+		}
+		if e.Kind == TrConnectFailed && e.Peer == 3 && e.Detail == "refused" {
+			seen++
+			if leading >= 0 && time.Duration(e.At-leading) > 100*time.Millisecond {
+				late++
+			}
+		}
+	}
+	if got := res.Probes[protocol.ProbeRefusedByFault]; late == 0 || got < late || got > seen {
+		t.Fatalf("probe counts %d refused connects; the learners saw %d refused, %d of them well after the bind", got, seen, late)
+	}
+}
