@@ -24,16 +24,24 @@ import (
 type Steps map[int][]string
 
 // Step names. A learner's are the packets it read from its leader; a leader's own are its
-// decision and its quorum; the epochs are the packets' (zxid>>32).
-func stepStart() string                      { return "start" }
-func stepRefusedStart() string               { return "refused to start" }
+// decision and its quorum; the epochs are the packets' (zxid>>32). A role end is its EndKind.
+const (
+	stepStart        = "start"
+	stepRefusedStart = "refused to start"
+	stepUptodate     = "UPTODATE"
+)
+
 func stepDecided(state string, l int) string { return fmt.Sprintf("decided %s %d", state, l) }
 func stepLeaderInfo(e int64) string          { return fmt.Sprintf("LEADERINFO %d", e) }
-func stepSync(mode string) string            { return mode }
 func stepNewLeader(e int64) string           { return fmt.Sprintf("NEWLEADER %d", e) }
-func stepUptodate() string                   { return "UPTODATE" }
 func stepQuorum(e int64) string              { return fmt.Sprintf("quorum of NEWLEADER acks %d", e) }
-func stepEnd(kind string) string             { return kind }
+
+// realSyncs are the learner's sync packets by realzk step kind.
+var realSyncs = map[string]string{realzk.KindSyncDiff: "DIFF", realzk.KindSyncTrunc: "TRUNC", realzk.KindSyncSnap: "SNAP"}
+
+// realActions are the steps realzk logs for what it did to a process, not what the process did.
+var realActions = map[string]bool{realzk.KindLaunch: true, realzk.KindKill: true, realzk.KindCut: true,
+	realzk.KindHealed: true, realzk.KindPause: true, realzk.KindResume: true, realzk.KindExit: true}
 
 // RealSteps are a real run's steps, from its servers' logs.
 func RealSteps(res *realzk.Result) Steps {
@@ -45,14 +53,14 @@ func RealSteps(res *realzk.Result) Steps {
 		decided := -1 // index of the last decision, for one end per role
 		ended := map[string]bool{}
 		for _, st := range s.Steps {
-			if st.Life != life && st.Kind != realzk.KindLaunch && st.Kind != realzk.KindKill && st.Kind != realzk.KindCut &&
-				st.Kind != realzk.KindHealed && st.Kind != realzk.KindPause && st.Kind != realzk.KindResume && st.Kind != realzk.KindExit {
+			if st.Life != life && !realActions[st.Kind] {
+				// A process's first own line starts its life (a JVM killed while it started logs none).
 				life = st.Life
 				if st.Kind == realzk.KindLoadFailed {
-					steps = append(steps, stepRefusedStart())
+					steps = append(steps, stepRefusedStart)
 					continue
 				}
-				steps = append(steps, stepStart())
+				steps = append(steps, stepStart)
 			}
 			switch st.Kind {
 			case realzk.KindDecided:
@@ -64,7 +72,7 @@ func RealSteps(res *realzk.Result) Steps {
 				}
 			case realzk.KindSyncDiff, realzk.KindSyncTrunc, realzk.KindSyncSnap:
 				if st.Side == "learner" {
-					steps = append(steps, stepSync(map[string]string{realzk.KindSyncDiff: "DIFF", realzk.KindSyncTrunc: "TRUNC", realzk.KindSyncSnap: "SNAP"}[st.Kind]))
+					steps = append(steps, realSyncs[st.Kind])
 				}
 			case realzk.KindNewLeader:
 				if st.Side == "learner" {
@@ -72,7 +80,7 @@ func RealSteps(res *realzk.Result) Steps {
 				}
 			case realzk.KindUptodate:
 				if st.Side == "learner" {
-					steps = append(steps, stepUptodate())
+					steps = append(steps, stepUptodate)
 				}
 			case realzk.KindHaveQuorum:
 				steps = append(steps, stepQuorum(st.Epoch))
@@ -81,7 +89,7 @@ func RealSteps(res *realzk.Result) Steps {
 				if k, ok := realEnds[st.Kind]; ok {
 					if key := fmt.Sprintf("%s@%d", k, decided); !ended[key] {
 						ended[key] = true
-						steps = append(steps, stepEnd(k))
+						steps = append(steps, k)
 					}
 				}
 			}
@@ -112,19 +120,15 @@ func SimSteps(spec *sim.RunSpec, trace []sim.TraceEvent) (Steps, map[int][]time.
 		}
 		switch e.Kind {
 		case sim.TrStart:
-			add(stepStart())
+			add(stepStart)
 		case sim.TrRefused:
-			add(stepRefusedStart())
+			add(stepRefusedStart)
 		case sim.TrRecv:
 			switch e.Msg.Type {
 			case protocol.LEADERINFO:
 				add(stepLeaderInfo(int64(e.Msg.Zxid.Epoch())))
-			case protocol.DIFFPKT:
-				add(stepSync("DIFF"))
-			case protocol.TRUNCPKT:
-				add(stepSync("TRUNC"))
-			case protocol.SNAPPKT:
-				add(stepSync("SNAP"))
+			case protocol.DIFFPKT, protocol.TRUNCPKT, protocol.SNAPPKT:
+				add(e.Msg.Type.String()) // DIFF, TRUNC, SNAP
 			case protocol.NEWLEADER:
 				add(stepNewLeader(int64(e.Msg.Zxid.Epoch())))
 			}
@@ -135,14 +139,14 @@ func SimSteps(spec *sim.RunSpec, trace []sim.TraceEvent) (Steps, map[int][]time.
 				add(stepDecided(n.State.String(), int(n.Peer)))
 				decided[id] = len(out[id])
 			case protocol.NoteSynced:
-				add(stepUptodate())
+				add(stepUptodate)
 			case protocol.NoteNewLeaderQuorum:
 				add(stepQuorum(int64(n.Epoch)))
 			case protocol.NoteLeaderShutdown, protocol.NoteLearnerLeft:
 				if k := EndKind(n.Reason); k != "" {
 					if key := fmt.Sprintf("%d:%s@%d", id, k, decided[id]); !ended[key] {
 						ended[key] = true
-						add(stepEnd(k))
+						add(k)
 					}
 				}
 			}

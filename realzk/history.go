@@ -223,40 +223,27 @@ func (b *builder) segment(ctx context.Context, deadline time.Time, epoch protoco
 	return nil
 }
 
-func (b *builder) java(logName string, args ...string) (*proc, io.WriteCloser, error) {
+func (b *builder) java(logName string, stdin bool, args ...string) (*proc, io.WriteCloser, error) {
 	out, err := os.Create(filepath.Join(b.dir, logName))
 	if err != nil {
 		return nil, nil, err
 	}
 	cmd := exec.Command(b.r.java, append([]string{"-Xmx256m", "-XX:-UsePerfData", "-Duser.timezone=UTC",
 		"-Dzookeeper.jmx.log4j.disable=true", "-Dzookeeper.preAllocSize=64"}, args...)...)
-	cmd.Dir = b.dir
-	cmd.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin", "TZ=UTC", "LC_ALL=C", "HOME=" + b.dir}
-	cmd.Stdout, cmd.Stderr = out, out
 	var in io.WriteCloser
-	if strings.HasSuffix(logName, ".cli") {
+	if stdin {
 		if in, err = cmd.StdinPipe(); err != nil {
 			out.Close()
 			return nil, nil, err
 		}
 	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		out.Close()
-		return nil, nil, fmt.Errorf("starting java: %w", err)
-	}
-	p := &proc{cmd: cmd, pid: cmd.Process.Pid, done: make(chan struct{}), out: out}
-	go func() {
-		p.err = cmd.Wait()
-		out.Close()
-		close(p.done)
-	}()
-	return p, in, nil
+	p, err := startProc(cmd, b.dir, out)
+	return p, in, err
 }
 
 func (b *builder) startServer() error {
 	b.life++
-	p, _, err := b.java(fmt.Sprintf("server-%d.out", b.life),
+	p, _, err := b.java(fmt.Sprintf("server-%d.out", b.life), false,
 		"-Dzk.log="+filepath.Join(b.dir, fmt.Sprintf("server-%d.log", b.life)), "-Dlog4j.configuration=file:"+b.log4j,
 		"-cp", b.r.cp, "org.apache.zookeeper.server.quorum.QuorumPeerMain", b.cfg)
 	b.srv = p
@@ -264,7 +251,7 @@ func (b *builder) startServer() error {
 }
 
 func (b *builder) startCLI() error {
-	p, in, err := b.java(fmt.Sprintf("client-%d.cli", b.life), "-cp", b.r.cp, "org.apache.zookeeper.ZooKeeperMain",
+	p, in, err := b.java(fmt.Sprintf("client-%d.out", b.life), true, "-cp", b.r.cp, "org.apache.zookeeper.ZooKeeperMain",
 		"-server", "127.0.0.1:"+strconv.Itoa(b.client))
 	b.cli, b.cliIn = p, in
 	return err

@@ -72,10 +72,11 @@ func (r *runner) partition(a action) error {
 			return fmt.Errorf("fault %d (%s): %w", a.fault, a.why, err)
 		}
 		if s := r.server(p[0]); s != nil {
-			st := r.actionStep(s, a.kind, fmt.Sprintf("%s: packets to %d dropped (%s)", a.why, p[1], what))
+			done := "dropped"
 			if a.kind == KindHealed {
-				st = r.actionStep(s, a.kind, fmt.Sprintf("%s: packets to %d flow again (%s)", a.why, p[1], what))
+				done = "flow again"
 			}
+			st := r.actionStep(s, a.kind, fmt.Sprintf("%s: packets to %d %s (%s)", a.why, p[1], done, what))
 			st.Peer = p[1]
 			s.actions = append(s.actions, st)
 		}

@@ -270,6 +270,26 @@ func schedule(spec *sim.RunSpec, lead time.Duration) []action {
 	return acts
 }
 
+// startProc starts cmd in dir with a minimal environment, its output to out, as its own
+// process group that dies with this process; out is closed once the process is reaped.
+func startProc(cmd *exec.Cmd, dir string, out *os.File) (*proc, error) {
+	cmd.Dir = dir
+	cmd.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin", "TZ=UTC", "LC_ALL=C", "HOME=" + dir}
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		out.Close()
+		return nil, fmt.Errorf("starting java: %w", err)
+	}
+	p := &proc{cmd: cmd, pid: cmd.Process.Pid, done: make(chan struct{}), out: out}
+	go func() {
+		p.err = cmd.Wait()
+		out.Close()
+		close(p.done)
+	}()
+	return p, nil
+}
+
 // proc is one process of a server.
 type proc struct {
 	cmd  *exec.Cmd
@@ -592,25 +612,15 @@ func (r *runner) launch(s *srv, a action) error {
 	if r.net != nil {
 		cmd = r.net.command(s.id, r.java, args...) // nsenter execs java: the pid is java's
 	}
-	cmd.Dir = s.dir
-	cmd.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin", "TZ=UTC", "LC_ALL=C", "HOME=" + s.dir}
-	cmd.Stdin = nil
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	s.logs = append(s.logs, logPath)
 	s.tail = tailer{path: logPath, p: NewParser(r.zero, s.life)}
 	s.view = view{}
-	if err := cmd.Start(); err != nil {
-		out.Close()
-		return fmt.Errorf("server %d: starting java: %w", s.id, err)
+	p, err := startProc(cmd, s.dir, out)
+	if err != nil {
+		return fmt.Errorf("server %d: %w", s.id, err)
 	}
-	p := &proc{cmd: cmd, pid: cmd.Process.Pid, life: s.life, done: make(chan struct{}), out: out}
+	p.life = s.life
 	s.proc, s.paused = p, false
-	go func() {
-		p.err = cmd.Wait()
-		out.Close()
-		close(p.done)
-	}()
 	s.actions = append(s.actions, r.actionStep(s, KindLaunch, fmt.Sprintf("%s: pid %d", a.why, p.pid)))
 	r.progress("server %d: %s (pid %d, life %d)", s.id, a.why, p.pid, s.life)
 	return nil

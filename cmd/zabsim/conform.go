@@ -103,15 +103,9 @@ func cmdConform(args []string, stdout, stderr io.Writer) (int, error) {
 		spec, label = &f.Spec, *file
 		spec.Decisions = nil // the real ensemble cannot follow them; the simulator draws per seed
 	}
-	if *faithful {
-		spec.Config.Knobs = protocol.Knobs{}
+	if err := tune(spec, knobs, *faithful, *proc); err != nil {
+		return 0, badInput("%v", err)
 	}
-	for _, k := range knobs {
-		if err := spec.Config.Knobs.Set(k); err != nil {
-			return 0, badInput("%v", err)
-		}
-	}
-	setProcessing(spec, *proc)
 	if err := conform.Runnable(spec); err != nil {
 		return 0, badInput("conform: %s cannot run on a real ensemble: %v", label, err)
 	}
@@ -161,13 +155,24 @@ func btoi(b bool) int {
 	return 0
 }
 
-func setProcessing(spec *sim.RunSpec, proc string) {
+// tune sets what the flags ask of the simulated side: the scenario's own knobs off
+// (faithful), the -knob ones on, and the processing time.
+func tune(spec *sim.RunSpec, knobs []string, faithful bool, proc string) error {
+	if faithful {
+		spec.Config.Knobs = protocol.Knobs{}
+	}
+	for _, k := range knobs {
+		if err := spec.Config.Knobs.Set(k); err != nil {
+			return err
+		}
+	}
 	switch proc {
 	case "jvm":
 		spec.Options.Processing = conform.JVM
 	case "none":
 		spec.Options.Processing = sim.Processing{}
 	}
+	return nil
 }
 
 // compareOptions are the flags a comparison takes.
@@ -229,15 +234,9 @@ func conformAll(stdout, stderr io.Writer, opt compareOptions, knobs []string, fa
 	refused := 0
 	for _, sc := range scenarios.All() {
 		spec := sc.Build(1)
-		if faithful {
-			spec.Config.Knobs = protocol.Knobs{}
+		if err := tune(spec, knobs, faithful, opt.proc); err != nil {
+			return 0, badInput("%v", err)
 		}
-		for _, k := range knobs {
-			if err := spec.Config.Knobs.Set(k); err != nil {
-				return 0, badInput("%v", err)
-			}
-		}
-		setProcessing(spec, opt.proc)
 		if conform.Runnable(spec) != nil {
 			refused++
 			continue
