@@ -250,11 +250,13 @@ func (p ProbeCounts) MarshalJSON() ([]byte, error) {
 }
 
 func hashString(h uint64) string {
-	s := strconv.FormatUint(h, 16)
-	for len(s) < 16 {
-		s = "0" + s
+	const hex = "0123456789abcdef"
+	var b [16]byte
+	for i := 15; i >= 0; i-- {
+		b[i] = hex[h&15]
+		h >>= 4
 	}
-	return s
+	return string(b[:])
 }
 
 // HasViolation reports whether the run broke the named invariant.

@@ -163,7 +163,7 @@ func (w *World) connect(srv int, target protocol.ServerID, timeout time.Duration
 // (RST), and so does a learner port that a refuse-connect fault closes; a listening leader's
 // kernel accepts, and the learner sees the connection one delay later. A paused leader's
 // kernel still accepts; its process takes the socket when it resumes.
-func (w *World) connectArrive(ev event) {
+func (w *World) connectArrive(ev *event) {
 	c := &w.conns[ev.conn]
 	learner := c.ends[0]
 	if !w.servers[learner].up || w.servers[learner].inc != c.inc[0] {

@@ -166,7 +166,7 @@ func (w *World) haveDelivered(srv int) bool {
 }
 
 // dialArrives: a dial from ev.fault reaches ev.server's election port.
-func (w *World) dialArrives(ev event) {
+func (w *World) dialArrives(ev *event) {
 	si, ti := ev.fault, ev.server
 	s, t := &w.servers[si], &w.servers[ti]
 	q := &w.qcm
@@ -175,7 +175,7 @@ func (w *World) dialArrives(ev event) {
 		return // one end died meanwhile
 	}
 	if t.paused {
-		t.held = append(t.held, ev) // the kernel took it; the Listener runs on resume
+		t.held = append(t.held, *ev) // the kernel took it; the Listener runs on resume
 		return
 	}
 	if s.id < t.id {

@@ -68,14 +68,6 @@ func (q *eventQueue) reset() {
 
 func (q *eventQueue) len() int { return len(q.keys) }
 
-func (q *eventQueue) less(i, j int) bool {
-	a, b := &q.keys[i], &q.keys[j]
-	if a.at != b.at {
-		return a.at < b.at
-	}
-	return a.seq < b.seq
-}
-
 func (q *eventQueue) push(e event) {
 	var slot int32
 	if n := len(q.free); n > 0 {
@@ -86,46 +78,69 @@ func (q *eventQueue) push(e event) {
 		slot = int32(len(q.slab))
 		q.slab = append(q.slab, e)
 	}
-	q.keys = append(q.keys, queueKey{at: e.at, seq: e.seq, slot: slot})
+	k := queueKey{at: e.at, seq: e.seq, slot: slot}
+	q.keys = append(q.keys, k)
 	i := len(q.keys) - 1
 	for i > 0 {
 		parent := (i - 1) / 2
-		if !q.less(i, parent) {
+		if !keyLess(&k, &q.keys[parent]) {
 			break
 		}
-		q.keys[i], q.keys[parent] = q.keys[parent], q.keys[i]
+		q.keys[i] = q.keys[parent]
 		i = parent
 	}
+	q.keys[i] = k
 }
 
-func (q *eventQueue) pop() (event, bool) {
+// pop removes the earliest event and returns its slot in the slab (false: the queue is
+// empty). The event stays in place, not copied, until release frees the slot: the world
+// dispatches it from there, and what it pushes meanwhile goes to other slots.
+func (q *eventQueue) pop() (int32, bool) {
 	n := len(q.keys)
 	if n == 0 {
-		return event{}, false
+		return 0, false
 	}
 	slot := q.keys[0].slot
-	top := q.slab[slot]
-	q.slab[slot] = event{}
-	q.free = append(q.free, slot)
-	q.keys[0] = q.keys[n-1]
+	last := q.keys[n-1]
 	q.keys = q.keys[:n-1]
 	n--
-	i := 0
-	for {
-		l, r, m := 2*i+1, 2*i+2, i
-		if l < n && q.less(l, m) {
-			m = l
+	if n > 0 {
+		// Sift the last key down from the root, moving children up into the hole.
+		i := 0
+		for {
+			l := 2*i + 1
+			if l >= n {
+				break
+			}
+			m := l
+			if r := l + 1; r < n && keyLess(&q.keys[r], &q.keys[l]) {
+				m = r
+			}
+			if !keyLess(&q.keys[m], &last) {
+				break
+			}
+			q.keys[i] = q.keys[m]
+			i = m
 		}
-		if r < n && q.less(r, m) {
-			m = r
-		}
-		if m == i {
-			break
-		}
-		q.keys[i], q.keys[m] = q.keys[m], q.keys[i]
-		i = m
+		q.keys[i] = last
 	}
-	return top, true
+	return slot, true
+}
+
+// at is the event in slot (valid until the slot is released).
+func (q *eventQueue) at(slot int32) *event { return &q.slab[slot] }
+
+// release frees a popped event's slot, dropping what it points to.
+func (q *eventQueue) release(slot int32) {
+	q.slab[slot] = event{}
+	q.free = append(q.free, slot)
+}
+
+func keyLess(a, b *queueKey) bool {
+	if a.at != b.at {
+		return a.at < b.at
+	}
+	return a.seq < b.seq
 }
 
 func (q *eventQueue) peekAt() (protocol.Time, bool) {

@@ -172,6 +172,7 @@ func NewWorld(spec *RunSpec, observers ...Observer) *World {
 func (w *World) Reset(spec *RunSpec, observers ...Observer) {
 	q := w.queue
 	q.reset()
+	spares := w.spares[:0]
 	*w = World{spec: spec, cfg: spec.Config, obs: append(w.obs[:0], observers...),
 		conns: append(w.conns[:0], conn{}), queue: q,
 		servers: w.servers[:0], effects: w.effects[:0], netRand: w.netRand, jitRand: w.jitRand,
@@ -198,7 +199,6 @@ func (w *World) Reset(spec *RunSpec, observers ...Observer) {
 		w.procPCG.Seed(master.Uint64(), master.Uint64())
 	}
 	w.hash.enc = protocol.NewHashEnc(fnvOffset)
-	spares := w.spares[:0]
 	for i := range w.servers[:cap(w.servers)] {
 		old := &w.servers[:cap(w.servers)][i]
 		for _, p := range [2]*protocol.QuorumPeer{old.peer, old.spare} {
@@ -352,18 +352,21 @@ func (w *World) Run() Result {
 			w.result.Truncated, w.result.Stop = true, StopEvents
 			break
 		}
-		ev, ok := w.queue.pop()
+		slot, ok := w.queue.pop()
 		if !ok {
 			w.result.Stop = StopQuiet
 			break
 		}
+		ev := w.queue.at(slot)
 		if ev.at > w.spec.Until {
+			w.queue.release(slot)
 			w.result.Stop = StopUntil
 			break
 		}
 		w.now = ev.at
 		w.changed = false
 		w.dispatch(ev)
+		w.queue.release(slot)
 		w.result.Events++
 		for _, o := range w.obs {
 			o.AfterStep(w)
@@ -404,7 +407,7 @@ func (w *World) emitSimple(kind TraceKind, srv int, peer protocol.ServerID, c pr
 	w.emit(&w.trace)
 }
 
-func (w *World) dispatch(ev event) {
+func (w *World) dispatch(ev *event) {
 	if ev.kind == evFault {
 		w.applyFault(ev.fault)
 		return
@@ -452,7 +455,7 @@ func (w *World) dispatch(ev event) {
 		return // meant for a process that has since died
 	}
 	if s.paused {
-		s.held = append(s.held, ev) // it waits in the socket, or the timer fires late
+		s.held = append(s.held, *ev) // it waits in the socket, or the timer fires late
 		return
 	}
 	if ev.kind == evWake {
@@ -461,12 +464,12 @@ func (w *World) dispatch(ev event) {
 	}
 	if (ev.kind == evDeliver || ev.kind == evFin) && w.conns[ev.conn].backlog && w.conns[ev.conn].ends[1] == ev.server && s.acceptFrom > w.now {
 		ev.at = s.acceptFrom // behind the accept, which was queued first
-		w.push(ev)
+		w.push(*ev)
 		return
 	}
 	if s.busyUntil > w.now || s.waking {
 		// Busy, or others already wait: it queues behind them.
-		s.held = append(s.held, ev)
+		s.held = append(s.held, *ev)
 		w.scheduleWake(ev.server)
 		return
 	}
@@ -758,7 +761,7 @@ func (w *World) startServer(srv int, why string) {
 }
 
 // booted ends a boot: the process is up, unless it was killed while it started.
-func (w *World) booted(ev event) {
+func (w *World) booted(ev *event) {
 	s := &w.servers[ev.server]
 	if !s.booting || s.bootSeq != ev.inc {
 		return
@@ -1049,7 +1052,7 @@ func (w *World) wake(srv int) {
 	ev := s.held[0]
 	copy(s.held, s.held[1:])
 	s.held = s.held[:len(s.held)-1]
-	w.dispatch(ev)
+	w.dispatch(&ev)
 	if s = &w.servers[srv]; s.up && len(s.held) > 0 {
 		w.scheduleWake(srv)
 	}
