@@ -35,7 +35,7 @@ type Checker struct {
 	judges    [len(table)]judge
 	afters    []afterStepper // the judges of afterSteps, in that order
 	outsiders []Outsider
-	report    *reportBuilder
+	report    reportBuilder
 }
 
 // New returns a checker for spec.
@@ -66,7 +66,7 @@ func (c *Checker) Reset(spec *sim.RunSpec) {
 		}
 	}
 	c.outsiders = nil
-	c.report = newReportBuilder(n)
+	c.report.reset()
 }
 
 // Violations returns what was found so far: the first violation of each invariant.

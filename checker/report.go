@@ -136,8 +136,23 @@ type reportBuilder struct {
 	writes      writeLog
 }
 
-func newReportBuilder(servers int) *reportBuilder {
-	return &reportBuilder{established: make([]Establishment, 0, 2), syncs: make([]SyncRecord, 0, servers)}
+// reset empties the builder for a new run and keeps its lists' storage: build copies each
+// list out at its final length, so a long run's report does not leave behind the garbage of
+// every doubling (the lists were the largest allocation of a generated-run sweep).
+func (r *reportBuilder) reset() {
+	w := &r.writes
+	*r = reportBuilder{established: r.established[:0], syncs: r.syncs[:0], roleEnds: r.roleEnds[:0],
+		refusals: r.refusals[:0], elections: r.elections[:0],
+		writes: writeLog{writes: w.writes[:0], proposed: w.proposed[:0], logged: w.logged[:0], commits: w.commits[:0], applies: w.applies[:0]}}
+}
+
+// exact copies a list out of the builder: nil when empty, as the lists were before they were
+// reused (JSON shows null for them).
+func exact[T any](s []T) []T {
+	if len(s) == 0 {
+		return nil
+	}
+	return append(make([]T, 0, len(s)), s...)
 }
 
 func (r *reportBuilder) onTrace(e *sim.TraceEvent) {
@@ -178,12 +193,12 @@ func sortedIDs(ids []protocol.ServerID) []protocol.ServerID {
 
 // build assembles the report at the end of the run.
 func (c *Checker) build(w *sim.World, res sim.Result, liveness Liveness) *Report {
-	r := c.report
+	r := &c.report
 	x := view{w}
 	rep := &Report{
 		Scenario: c.spec.Scenario, Seed: c.spec.Seed, SimulatedTime: res.End.String(), Events: res.Events,
-		TraceHash: hashString(res.TraceHash), Established: r.established, Syncs: r.syncs, RoleEnds: r.roleEnds,
-		Truncated: res.Truncated, Divergence: res.Divergence, Refusals: r.refusals, Liveness: liveness, Elections: r.elections, Outsiders: c.outsiders, Knobs: c.cfg.Knobs.Enabled(), Trace: r.trace,
+		TraceHash: hashString(res.TraceHash), Established: exact(r.established), Syncs: append([]SyncRecord{}, r.syncs...), RoleEnds: exact(r.roleEnds),
+		Truncated: res.Truncated, Divergence: res.Divergence, Refusals: exact(r.refusals), Liveness: liveness, Elections: exact(r.elections), Outsiders: c.outsiders, Knobs: c.cfg.Knobs.Enabled(), Trace: r.trace,
 		ViolationsRaw: c.violations, End: res.End, Hash: res.TraceHash, Probes: res.Probes,
 		Violations: []ViolationJSON{}, Stop: res.Stop, Faults: make([]FaultRecord, 0, len(res.Faults)),
 	}
