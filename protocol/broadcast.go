@@ -33,7 +33,7 @@ func (p *QuorumPeer) serving() bool {
 // no client port open (the client sees a connection loss); a follower or observer forwards
 // the write to the leader (FollowerRequestProcessor: Learner.request sends REQUEST); the
 // leader proposes it. The answer comes when this server applies the txn.
-func (p *QuorumPeer) clientRequest(in Input, out []Effect) []Effect {
+func (p *QuorumPeer) clientRequest(in *Input, out []Effect) []Effect {
 	v := in.Msg.Txn.Value
 	if !p.serving() {
 		return append(out, Effect{Kind: EffectReply, Reply: Reply{Value: v, Code: ReplyNotServing}})

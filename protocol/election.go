@@ -31,7 +31,7 @@ func (p *QuorumPeer) lookForLeader(now Time, afterObserving bool, out []Effect) 
 // stepLooking handles inputs while LOOKING: the election's timers; anything left over from a
 // previous role (a late message, a connection the leader no longer wants) is dropped, and a
 // stray connection is closed.
-func (p *QuorumPeer) stepLooking(in Input, out []Effect) []Effect {
+func (p *QuorumPeer) stepLooking(in *Input, out []Effect) []Effect {
 	switch in.Kind {
 	case InputTimer:
 		t := in.Timer

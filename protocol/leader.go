@@ -155,7 +155,7 @@ func (p *QuorumPeer) becomeLeading(now Time, out []Effect) []Effect {
 	return out
 }
 
-func (p *QuorumPeer) stepLeading(in Input, out []Effect) []Effect {
+func (p *QuorumPeer) stepLeading(in *Input, out []Effect) []Effect {
 	l := &p.lead
 	switch in.Kind {
 	case InputTimer:
@@ -200,7 +200,7 @@ func (p *QuorumPeer) stepLeading(in Input, out []Effect) []Effect {
 
 // acceptLearner is LearnerCnxAcceptor accepting a socket and starting its LearnerHandler: the
 // read timeout is initLimit*tickTime and the first ack deadline tick+initLimit+syncLimit.
-func (p *QuorumPeer) acceptLearner(in Input, out []Effect) []Effect {
+func (p *QuorumPeer) acceptLearner(in *Input, out []Effect) []Effect {
 	l := &p.lead
 	l.handlers = append(l.handlers, learnerHandler{conn: in.Conn, sid: -1, state: hAwaitInfo,
 		tickOfNextAckDeadline: l.tick + p.cfg.InitLimit + p.cfg.SyncLimit})

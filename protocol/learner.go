@@ -106,7 +106,7 @@ func (p *QuorumPeer) connectFailed(now Time, out []Effect) []Effect {
 }
 
 // stepLearner handles inputs while FOLLOWING or OBSERVING.
-func (p *QuorumPeer) stepLearner(in Input, out []Effect) []Effect {
+func (p *QuorumPeer) stepLearner(in *Input, out []Effect) []Effect {
 	l := &p.learnr
 	if l.newLeaderSeen {
 		// QuorumPeer.setSyncMode(NONE) comes after the NEWLEADER writes. A failed write is

@@ -113,13 +113,13 @@ func (p *QuorumPeer) Step(in Input, out []Effect) []Effect {
 	}
 	switch in.Kind {
 	case InputStart:
-		return p.start(in, out)
+		return p.start(&in, out)
 	case InputWriteFailed:
-		return p.writeFailed(in, out)
+		return p.writeFailed(&in, out)
 	case InputNotification:
 		return p.receiveNotification(in.Now, in.From, in.Msg.Vote, out)
 	case InputClientRequest:
-		return p.clientRequest(in, out)
+		return p.clientRequest(&in, out)
 	case InputTimer:
 		if in.Timer.Kind == TimerSync {
 			if in.Timer.Gen == p.syncGen && p.syncArmed {
@@ -130,15 +130,15 @@ func (p *QuorumPeer) Step(in Input, out []Effect) []Effect {
 	}
 	switch p.state {
 	case LOOKING:
-		return p.stepLooking(in, out)
+		return p.stepLooking(&in, out)
 	case LEADING:
-		return p.stepLeading(in, out)
+		return p.stepLeading(&in, out)
 	default:
-		return p.stepLearner(in, out)
+		return p.stepLearner(&in, out)
 	}
 }
 
-func (p *QuorumPeer) start(in Input, out []Effect) []Effect {
+func (p *QuorumPeer) start(in *Input, out []Effect) []Effect {
 	p.booting = len(p.startWrites) > 0
 	for _, w := range p.startWrites {
 		out = append(out, Effect{Kind: EffectPersist, Write: w})
@@ -153,7 +153,7 @@ func (p *QuorumPeer) start(in Input, out []Effect) []Effect {
 // writeFailed handles an IOException from a durable write: the role exits and the server goes
 // back to LOOKING (spec §7). With EpochMemoryBeforeFile the in-memory epoch keeps the value
 // the file never got (ZOOKEEPER-2307).
-func (p *QuorumPeer) writeFailed(in Input, out []Effect) []Effect {
+func (p *QuorumPeer) writeFailed(in *Input, out []Effect) []Effect {
 	out = append(out, Effect{Kind: EffectProbe, Probe: ProbeWriteFailed})
 	p.disk = in.Disk
 	p.disk.Txns = share(p.disk.Txns)

@@ -88,7 +88,7 @@ func (w *World) lossy(from, to protocol.ServerID) bool {
 }
 
 // send puts msg on the wire from srv on connection id.
-func (w *World) send(srv int, id protocol.ConnID, msg protocol.Message) {
+func (w *World) send(srv int, id protocol.ConnID, msg *protocol.Message) {
 	if id == 0 || int(id) >= len(w.conns) {
 		return
 	}
@@ -99,7 +99,7 @@ func (w *World) send(srv int, id protocol.ConnID, msg protocol.Message) {
 	}
 	to := c.ends[1-end]
 	link := w.nextLink()
-	w.trace = TraceEvent{Kind: TrSend, Server: w.servers[srv].id, Peer: w.servers[to].id, Conn: id, Msg: msg, Link: link}
+	w.trace = TraceEvent{Kind: TrSend, Server: w.servers[srv].id, Peer: w.servers[to].id, Conn: id, Msg: *msg, Link: link}
 	w.emit(&w.trace)
 	if w.lossy(w.servers[srv].id, w.servers[to].id) {
 		// As with TCP, a lost message breaks the connection: both ends see it reset.
@@ -112,7 +112,7 @@ func (w *World) send(srv int, id protocol.ConnID, msg protocol.Message) {
 		return
 	}
 	if t := w.arrival(c, end); t != never {
-		w.push(event{at: t, kind: evDeliver, server: to, inc: c.inc[1-end], conn: id, msg: msg, link: link})
+		w.push(event{at: t, kind: evDeliver, server: to, inc: c.inc[1-end], conn: id, msg: *msg, link: link})
 	}
 }
 

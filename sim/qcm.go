@@ -77,16 +77,16 @@ func (w *World) pair(a, b int) int {
 }
 
 // notify is toSend: an election notification from srv to `to`.
-func (w *World) notify(srv int, to protocol.ServerID, msg protocol.Message) {
+func (w *World) notify(srv int, to protocol.ServerID, msg *protocol.Message) {
 	ti := w.Index(to)
 	if ti < 0 {
 		return
 	}
 	link := w.nextLink()
-	w.trace = TraceEvent{Kind: TrSend, Server: w.servers[srv].id, Peer: to, Msg: msg, Link: link}
+	w.trace = TraceEvent{Kind: TrSend, Server: w.servers[srv].id, Peer: to, Msg: *msg, Link: link}
 	w.emit(&w.trace)
 	if ti == srv {
-		w.push(event{at: w.now, kind: evNotify, server: ti, inc: w.servers[ti].inc, msg: msg, fault: srv, link: link})
+		w.push(event{at: w.now, kind: evNotify, server: ti, inc: w.servers[ti].inc, msg: *msg, fault: srv, link: link})
 		return
 	}
 	q := &w.qcm
@@ -95,7 +95,7 @@ func (w *World) notify(srv int, to protocol.ServerID, msg protocol.Message) {
 		w.trace = TraceEvent{Kind: TrSendQueueDrop, Server: w.servers[srv].id, Peer: to, Msg: q.queue[k], Link: q.queueLink[k]}
 		w.emit(&w.trace)
 	}
-	q.queued[k], q.queue[k], q.queueLink[k], q.everQueued[k] = true, msg, link, true
+	q.queued[k], q.queue[k], q.queueLink[k], q.everQueued[k] = true, *msg, link, true
 	if q.up[w.pair(srv, ti)] {
 		w.flushQueue(srv, ti)
 		return
@@ -103,8 +103,8 @@ func (w *World) notify(srv int, to protocol.ServerID, msg protocol.Message) {
 	if w.now < q.halfOpen[k] {
 		// The SendWorker writes into a socket the peer has closed: lost, but the last message
 		// sent, so the next connection re-sends it.
-		q.queued[k], q.sent[k], q.lastSent[k] = false, true, msg
-		w.trace = TraceEvent{Kind: TrDrop, Server: w.servers[srv].id, Peer: to, Msg: msg, Link: link,
+		q.queued[k], q.sent[k], q.lastSent[k] = false, true, *msg
+		w.trace = TraceEvent{Kind: TrDrop, Server: w.servers[srv].id, Peer: to, Msg: *msg, Link: link,
 			Detail: "the peer closed the connection"}
 		w.emit(&w.trace)
 		return

@@ -68,15 +68,15 @@ func (q *eventQueue) reset() {
 
 func (q *eventQueue) len() int { return len(q.keys) }
 
-func (q *eventQueue) push(e event) {
+func (q *eventQueue) push(e *event) {
 	var slot int32
 	if n := len(q.free); n > 0 {
 		slot = q.free[n-1]
 		q.free = q.free[:n-1]
-		q.slab[slot] = e
+		q.slab[slot] = *e
 	} else {
 		slot = int32(len(q.slab))
-		q.slab = append(q.slab, e)
+		q.slab = append(q.slab, *e)
 	}
 	k := queueKey{at: e.at, seq: e.seq, slot: slot}
 	q.keys = append(q.keys, k)

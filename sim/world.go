@@ -337,7 +337,7 @@ func (w *World) Stop() { w.stopped = true }
 func (w *World) push(e event) {
 	w.seq++
 	e.seq = w.seq
-	w.queue.push(e)
+	w.queue.push(&e)
 }
 
 // Run runs until the queue is empty, spec.Until passes, or the run is stopped.
@@ -577,7 +577,7 @@ func (w *World) apply(srv int, effects []protocol.Effect) (protocol.DiskWrite, b
 		e := &effects[i]
 		switch e.Kind {
 		case protocol.EffectSend:
-			w.send(srv, e.Conn, e.Msg)
+			w.send(srv, e.Conn, &e.Msg)
 		case protocol.EffectConnect:
 			if setup > 0 {
 				w.push(event{at: w.now.Add(setup), kind: evConnectLater, server: srv, inc: s.inc, fault: int(e.To), link: uint64(e.After)})
@@ -617,7 +617,7 @@ func (w *World) apply(srv int, effects []protocol.Effect) (protocol.DiskWrite, b
 		case protocol.EffectProbe:
 			w.result.Probes[e.Probe]++
 		case protocol.EffectNotify:
-			w.notify(srv, e.To, e.Msg)
+			w.notify(srv, e.To, &e.Msg)
 		case protocol.EffectConnectAll:
 			w.connectAll(srv)
 		case protocol.EffectWake:
