@@ -2,7 +2,6 @@ package protocol
 
 import (
 	"fmt"
-	"strconv"
 )
 
 // Disk is what a server keeps across a crash (spec §2.3): the two epoch files, what a crash
@@ -88,17 +87,17 @@ const (
 	WriteClearUpdatingEpochMarker                      // delete it
 )
 
-var writeNames = [...]string{
+var writeNames = FillNames("WriteKind", []string{
 	WriteAcceptedEpoch: "acceptedEpoch", WriteCurrentEpoch: "currentEpoch", WriteSnapshot: "snapshot",
 	WriteTxns: "txnlog", WriteTruncate: "truncate", WriteUpdatingEpochMarker: "updatingEpoch+",
 	WriteClearUpdatingEpochMarker: "updatingEpoch-",
-}
+})
 
 func (k WriteKind) String() string {
-	if int(k) < len(writeNames) && writeNames[k] != "" {
+	if int(k) < len(writeNames) {
 		return writeNames[k]
 	}
-	return "WriteKind(" + strconv.Itoa(int(k)) + ")"
+	return unknownName("WriteKind", int(k))
 }
 
 // ParseWriteKind is the inverse of WriteKind.String.

@@ -58,19 +58,37 @@ func (e *Enc) Flag(on bool, label string) {
 func (e *Enc) Int(v int64) {
 	if e.Hash {
 		e.mix(uint64(v))
-		return
+	} else {
+		e.appendInt(v)
 	}
-	e.Buf = strconv.AppendInt(e.Buf, v, 10)
 }
 
 // Uint writes an unsigned decimal integer.
 func (e *Enc) Uint(v uint64) {
 	if e.Hash {
 		e.mix(v)
-		return
+	} else {
+		e.appendUint(v)
 	}
-	e.Buf = strconv.AppendUint(e.Buf, v, 10)
 }
+
+// The text halves of the value methods stay out of line, so that the hash halves inline on
+// the simulator's path (which only hashes).
+
+//go:noinline
+func (e *Enc) appendInt(v int64) { e.Buf = strconv.AppendInt(e.Buf, v, 10) }
+
+//go:noinline
+func (e *Enc) appendUint(v uint64) { e.Buf = strconv.AppendUint(e.Buf, v, 10) }
+
+//go:noinline
+func (e *Enc) appendZxid(z Zxid) { e.Buf = appendZxid(e.Buf, z) }
+
+//go:noinline
+func (e *Enc) appendTime(t Time) { e.Buf = append(e.Buf, FormatTime(t)...) }
+
+//go:noinline
+func (e *Enc) appendVoteInt(v int64) { e.Buf = appendVoteInt(e.Buf, v) }
 
 // Enum writes the name of an enumerated value, and digests its number.
 func (e *Enc) Enum(v int, name string) {
@@ -100,27 +118,27 @@ func (e *Enc) Str(s string) {
 func (e *Enc) Zxid(z Zxid) {
 	if e.Hash {
 		e.mix(uint64(z))
-		return
+	} else {
+		e.appendZxid(z)
 	}
-	e.Buf = appendZxid(e.Buf, z)
 }
 
 // Time writes virtual time as FormatTime does.
 func (e *Enc) Time(t Time) {
 	if e.Hash {
 		e.mix(uint64(t))
-		return
+	} else {
+		e.appendTime(t)
 	}
-	e.Buf = append(e.Buf, FormatTime(t)...)
 }
 
 // VoteInt writes an FLE vote field: "none" for an observer's Long.MIN_VALUE.
 func (e *Enc) VoteInt(v int64) {
 	if e.Hash {
 		e.mix(uint64(v))
-		return
+	} else {
+		e.appendVoteInt(v)
 	}
-	e.Buf = appendVoteInt(e.Buf, v)
 }
 
 // Vote writes an FLE vote's fields as notifications and election notes show them:
@@ -178,4 +196,23 @@ func appendZxid(b []byte, z Zxid) []byte {
 		return strconv.AppendInt(b, int64(z), 10)
 	}
 	return strconv.AppendInt(append(b, "0x"...), int64(z), 16)
+}
+
+// UnknownName is the text of an enumerated value outside its names ("Kind(7)"), out of line so
+// that the String methods inline.
+//
+//go:noinline
+func UnknownName(kind string, v int) string { return kind + "(" + strconv.Itoa(v) + ")" }
+
+func unknownName(kind string, v int) string { return UnknownName(kind, v) }
+
+// FillNames gives every unnamed value below len(names) the text UnknownName gives it, so that
+// a String method is one bounds check and inlines.
+func FillNames(kind string, names []string) []string {
+	for i, n := range names {
+		if n == "" {
+			names[i] = UnknownName(kind, i)
+		}
+	}
+	return names
 }

@@ -28,18 +28,18 @@ const (
 	NOTIFICATION PacketType = 100
 )
 
-var packetNames = [...]string{
+var packetNames = FillNames("PacketType", []string{
 	REQUEST: "REQUEST", INFORM: "INFORM", PROPOSAL: "PROPOSAL", ACK: "ACK", COMMIT: "COMMIT", PING: "PING", NEWLEADER: "NEWLEADER",
 	FOLLOWERINFO: "FOLLOWERINFO", UPTODATE: "UPTODATE", DIFFPKT: "DIFF", TRUNCPKT: "TRUNC",
 	SNAPPKT: "SNAP", OBSERVERINFO: "OBSERVERINFO", LEADERINFO: "LEADERINFO", ACKEPOCH: "ACKEPOCH",
 	NOTIFICATION: "NOTIFICATION",
-}
+})
 
 func (t PacketType) String() string {
-	if int(t) < len(packetNames) && packetNames[t] != "" {
+	if int(t) < len(packetNames) {
 		return packetNames[t]
 	}
-	return "PacketType(" + strconv.Itoa(int(t)) + ")"
+	return unknownName("PacketType", int(t))
 }
 
 // ProtocolVersion is the Zab protocol version learners and leaders announce (0x10000).

@@ -1,7 +1,5 @@
 package protocol
 
-import "strconv"
-
 // Probe marks a rare branch of the protocol. A sweep counts how often each was reached, and a
 // test fails when a sweep of fixed size never reaches one (FoundationDB's "must be hit").
 type Probe uint8
@@ -70,5 +68,5 @@ func (p Probe) String() string {
 	if int(p) < len(probeNames) && probeNames[p] != "" {
 		return probeNames[p]
 	}
-	return "Probe(" + strconv.Itoa(int(p)) + ")"
+	return unknownName("Probe", int(p))
 }

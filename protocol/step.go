@@ -50,7 +50,7 @@ func (k InputKind) String() string {
 	if int(k) < len(inputNames) && inputNames[k] != "" {
 		return inputNames[k]
 	}
-	return "InputKind(" + strconv.Itoa(int(k)) + ")"
+	return unknownName("InputKind", int(k))
 }
 
 // TimerKind says which of a peer's waits a timer belongs to.
@@ -71,16 +71,16 @@ const (
 	TimerSync                                     // SyncRequestProcessor writes and fsyncs what is queued
 )
 
-var timerNames = [...]string{TimerElection: "election", TimerLeaderSelfRegister: "lead-self-register",
+var timerNames = FillNames("TimerKind", []string{TimerElection: "election", TimerLeaderSelfRegister: "lead-self-register",
 	TimerLeaderWait: "leader-wait", TimerLeaderTick: "leader-tick", TimerHandler: "handler",
 	TimerLearnerRead: "learner-read", TimerLearnerConnectRetry: "connect-retry", TimerFLEFinalize: "fle-finalize",
-	TimerObserverPause: "observer-pause", TimerThread: "thread", TimerSync: "sync"}
+	TimerObserverPause: "observer-pause", TimerThread: "thread", TimerSync: "sync"})
 
 func (k TimerKind) String() string {
-	if int(k) < len(timerNames) && timerNames[k] != "" {
+	if int(k) < len(timerNames) {
 		return timerNames[k]
 	}
-	return "TimerKind(" + strconv.Itoa(int(k)) + ")"
+	return unknownName("TimerKind", int(k))
 }
 
 // TimerID identifies one armed timer. A peer re-arms a wait by issuing a new generation; a
@@ -143,7 +143,7 @@ func (k EffectKind) String() string {
 	if int(k) < len(effectNames) && effectNames[k] != "" {
 		return effectNames[k]
 	}
-	return "EffectKind(" + strconv.Itoa(int(k)) + ")"
+	return unknownName("EffectKind", int(k))
 }
 
 // Effect is one thing a peer wants done.
@@ -188,7 +188,7 @@ func (c ReplyCode) String() string {
 	if int(c) < len(replyNames) && replyNames[c] != "" {
 		return replyNames[c]
 	}
-	return "ReplyCode(" + strconv.Itoa(int(c)) + ")"
+	return unknownName("ReplyCode", int(c))
 }
 
 // Reply answers the client write Value: ReplyOK with the txn's Zxid, or why not.
@@ -251,17 +251,17 @@ const (
 	NoteApplied
 )
 
-var noteNames = [...]string{NoteEpochDecided: "epoch-decided", NoteEpochAcked: "epoch-acked",
+var noteNames = FillNames("NoteKind", []string{NoteEpochDecided: "epoch-decided", NoteEpochAcked: "epoch-acked",
 	NoteNewLeaderQuorum: "newleader-quorum", NoteSyncChosen: "sync", NoteTickSynced: "tick",
 	NoteLeaderShutdown: "leader-shutdown", NoteHandlerEnded: "handler-ended", NoteLearnerLeft: "learner-left",
 	NoteSynced: "uptodate", NoteRegistered: "registered", NoteProposal: "proposal", NoteElected: "elected",
-	NoteEpochWait: "epoch-wait", NoteCommitted: "committed", NoteApplied: "applied"}
+	NoteEpochWait: "epoch-wait", NoteCommitted: "committed", NoteApplied: "applied"})
 
 func (k NoteKind) String() string {
-	if int(k) < len(noteNames) && noteNames[k] != "" {
+	if int(k) < len(noteNames) {
 		return noteNames[k]
 	}
-	return "NoteKind(" + strconv.Itoa(int(k)) + ")"
+	return unknownName("NoteKind", int(k))
 }
 
 // Note is a protocol fact: which quorum decided, which sync mode was chosen, why a role ended.

@@ -80,18 +80,13 @@ const (
 	OBSERVING
 )
 
+var serverStateNames = [...]string{LOOKING: "LOOKING", FOLLOWING: "FOLLOWING", LEADING: "LEADING", OBSERVING: "OBSERVING"}
+
 func (s ServerState) String() string {
-	switch s {
-	case LOOKING:
-		return "LOOKING"
-	case FOLLOWING:
-		return "FOLLOWING"
-	case LEADING:
-		return "LEADING"
-	case OBSERVING:
-		return "OBSERVING"
+	if int(s) < len(serverStateNames) {
+		return serverStateNames[s]
 	}
-	return "ServerState(" + strconv.Itoa(int(s)) + ")"
+	return unknownName("ServerState", int(s))
 }
 
 // ZabState is QuorumPeer.ZabState, the phase label ZooKeeper exposes for monitoring (spec §2.1).
@@ -105,18 +100,13 @@ const (
 	BROADCAST
 )
 
+var zabStateNames = [...]string{ELECTION: "ELECTION", DISCOVERY: "DISCOVERY", SYNCHRONIZATION: "SYNCHRONIZATION", BROADCAST: "BROADCAST"}
+
 func (z ZabState) String() string {
-	switch z {
-	case ELECTION:
-		return "ELECTION"
-	case DISCOVERY:
-		return "DISCOVERY"
-	case SYNCHRONIZATION:
-		return "SYNCHRONIZATION"
-	case BROADCAST:
-		return "BROADCAST"
+	if int(z) < len(zabStateNames) {
+		return zabStateNames[z]
 	}
-	return "ZabState(" + strconv.Itoa(int(z)) + ")"
+	return unknownName("ZabState", int(z))
 }
 
 // LearnerType is QuorumPeer.LearnerType: voters are PARTICIPANTs.

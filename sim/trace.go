@@ -1,8 +1,6 @@
 package sim
 
 import (
-	"strconv"
-
 	"zabsim/protocol"
 )
 
@@ -38,18 +36,18 @@ const (
 	TrReply                              // Server answered the client of write Reply.Value (Reply)
 )
 
-var traceNames = [...]string{TrStart: "start", TrRefused: "refused", TrCrash: "crash", TrRecv: "recv",
+var traceNames = protocol.FillNames("TraceKind", []string{TrStart: "start", TrRefused: "refused", TrCrash: "crash", TrRecv: "recv",
 	TrTimer: "timer", TrAccepted: "accepted", TrConnected: "connected", TrConnectFailed: "connect-failed",
 	TrClosed: "closed", TrSend: "send", TrDrop: "drop", TrPersist: "persist", TrWriteFailed: "write-failed",
 	TrState: "state", TrNote: "note", TrPartition: "partition", TrHeal: "heal", TrExit: "exit",
 	TrPause: "pause", TrResume: "resume", TrRun: "run", TrSendQueueDrop: "send-queue-drop", TrRecvQueueDrop: "recv-queue-drop",
-	TrClient: "client-write", TrReply: "client-reply"}
+	TrClient: "client-write", TrReply: "client-reply"})
 
 func (k TraceKind) String() string {
-	if int(k) < len(traceNames) && traceNames[k] != "" {
+	if int(k) < len(traceNames) {
 		return traceNames[k]
 	}
-	return "TraceKind(" + strconv.Itoa(int(k)) + ")"
+	return protocol.UnknownName("TraceKind", int(k))
 }
 
 // TraceEvent is one line of the trace. Only the fields its Kind uses are set.
