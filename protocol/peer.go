@@ -331,3 +331,63 @@ func (p *QuorumPeer) VisitHandlers(f func(HandlerView)) {
 		f(HandlerView{Conn: h.conn, Sid: h.sid, Type: h.learnerType, Phase: h.state.String(), SyncMode: h.syncMode})
 	}
 }
+
+// TimerLive reports whether firing timer t now could change anything. It is false only when
+// Step would ignore the timer and change no state at all: a timer whose generation a newer one
+// of its kind superseded (a socket read timeout re-armed by every packet read, a poll a
+// notification cut short), or one whose wait is over. Such a timer is the model's artifact,
+// not a thread of ZooKeeper's waking up, so the world drops it unseen (no trace line, no
+// processing time). Each case repeats, read-only, the test the step function makes before it
+// acts; when a step would clear some state on any input (the boot's pending writes, a
+// learner's sync mode after NEWLEADER, a leader's ended handlers), the timer is reported live.
+func (p *QuorumPeer) TimerLive(t TimerID) bool {
+	if p.booting {
+		return true // Step clears booting on any input
+	}
+	if t.Kind == TimerSync {
+		return t.Gen == p.syncGen && p.syncArmed
+	}
+	switch p.state {
+	case LOOKING:
+		switch t.Kind {
+		case TimerElection:
+			return (p.cfg.Election.Assigned && t.Gen == p.electionGen) || (p.fle.running && t.Gen == p.fle.pollGen)
+		case TimerFLEFinalize:
+			return p.fle.running && t.Gen == p.fle.finalizeGen
+		case TimerObserverPause:
+			return t.Gen == p.electionGen && !p.fle.running
+		}
+		return false
+	case LEADING:
+		l := &p.lead
+		for i := range l.handlers {
+			if l.handlers[i].state == hDead {
+				return true // stepLeading drops ended handlers after any input
+			}
+		}
+		switch t.Kind {
+		case TimerLeaderSelfRegister:
+			return t.Gen == l.selfGen && l.phase == lpSelfRegister
+		case TimerLeaderWait:
+			return t.Gen == l.waitGen && !l.woken
+		case TimerLeaderTick:
+			return t.Gen == l.tickGen && l.phase == lpBroadcast
+		case TimerHandler:
+			h := l.handler(t.Conn)
+			return h != nil && h.timer == t.Gen
+		}
+		return false
+	default:
+		l := &p.learnr
+		if l.newLeaderSeen && l.mode != NONE {
+			return true // stepLearner sets the sync mode to NONE on any input
+		}
+		switch t.Kind {
+		case TimerLearnerRead:
+			return t.Gen == l.readGen && l.conn != 0
+		case TimerLearnerConnectRetry:
+			return t.Gen == l.retryGen && l.phase == lnConnectSleep
+		}
+		return false
+	}
+}
