@@ -29,8 +29,8 @@ func (j *messageLegal) reset(int) { j.stages = j.stages[:0] }
 func (j *messageLegal) event(x *env, e *sim.TraceEvent) { // TrSend, TrRecv
 	i := x.srv
 	if e.Kind == sim.TrRecv {
-		v, _ := x.View(i)
 		if g := x.t.conn(e.Conn); g.known {
+			v, _ := x.View(i)
 			if e.Server == g.leader && v.State != protocol.LEADING {
 				x.fail(MessageLegal, e.At, fmt.Sprintf("%s from %d processed by %d in %s, not as leader", e.Msg.Type, e.Peer, e.Server, v.State), e.Server, e.Peer)
 			}

@@ -80,7 +80,7 @@ var table = [...]invariant{
 	{name: LeaderCompleteness, num: 18, on: on(sim.TrNote), notes: []protocol.NoteKind{protocol.NoteNewLeaderQuorum}, judge: func() judge { return leaderCompleteness{} }},
 	{name: ZabOrder, num: 19, on: on(sim.TrNote), notes: []protocol.NoteKind{protocol.NoteApplied}, judge: func() judge { return zabOrder{} }},
 	{name: HistoryConsistency, num: 20, on: on(sim.TrPersist, sim.TrNote), notes: []protocol.NoteKind{protocol.NoteApplied}, judge: func() judge { return historyConsistency{} }},
-	{name: MessageLegal, num: 21, on: on(sim.TrSend, sim.TrRecv), first: true, judge: func() judge { return new(messageLegal) }},
+	{name: MessageLegal, num: 21, on: on(sim.TrSend, sim.TrRecv), msgs: quorumPackets, first: true, judge: func() judge { return new(messageLegal) }},
 	{name: VoteMonotone, num: 22, on: on(sim.TrNote), notes: []protocol.NoteKind{protocol.NoteProposal}, judge: func() judge { return voteMonotone{} }},
 	{name: SelfElectionRoundCheck, num: 23, on: on(sim.TrNote), notes: []protocol.NoteKind{protocol.NoteElected}, judge: func() judge { return selfElectionRoundCheck{} }},
 	{name: NonVotersNeverLead, num: 24, on: on(sim.TrState, sim.TrNote), notes: []protocol.NoteKind{protocol.NoteElected, protocol.NoteEpochDecided, protocol.NoteEpochAcked, protocol.NoteNewLeaderQuorum, protocol.NoteTickSynced}, first: true, judge: func() judge { return nonVotersNeverLead{} }},
@@ -89,6 +89,12 @@ var table = [...]invariant{
 	{name: FalseLeaderAbdicates, num: 27, on: on(sim.TrRecv, sim.TrState), msgs: []protocol.PacketType{protocol.NOTIFICATION}, after: true, judge: func() judge { return new(falseLeaderAbdicates) }},
 	{name: RestartAlwaysPossible, num: 28, on: on(sim.TrRefused), judge: func() judge { return restartAlwaysPossible{} }},
 }
+
+// quorumPackets are the learner port's packet types: every one but NOTIFICATION, which the
+// election port carries.
+var quorumPackets = []protocol.PacketType{protocol.REQUEST, protocol.PROPOSAL, protocol.ACK, protocol.COMMIT,
+	protocol.PING, protocol.INFORM, protocol.NEWLEADER, protocol.FOLLOWERINFO, protocol.UPTODATE, protocol.DIFFPKT,
+	protocol.TRUNCPKT, protocol.SNAPPKT, protocol.OBSERVERINFO, protocol.LEADERINFO, protocol.ACKEPOCH}
 
 // Invariants lists every invariant this checker evaluates, in spec order.
 var Invariants = func() []string {

@@ -21,7 +21,7 @@ func benchWorld(b *testing.B, participants int, assigned bool) {
 	spec := &sim.RunSpec{Scenario: "bench", Config: cfg, Options: sim.DefaultOptions(),
 		Until: protocol.Time(time.Minute), StopWhenStable: true}
 	var w sim.World
-	var events uint64
+	var events, dead uint64
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -32,11 +32,13 @@ func benchWorld(b *testing.B, participants int, assigned bool) {
 			b.Fatalf("seed %d stopped %s", i, res.Stop)
 		}
 		events += res.Events
+		dead += res.DeadTimers
 	}
 	b.StopTimer()
 	secs := b.Elapsed().Seconds()
 	b.ReportMetric(float64(events)/secs, "events/s")
 	b.ReportMetric(float64(b.N)/secs, "runs/s")
+	b.ReportMetric(float64(dead)/float64(b.N), "dead-timers/run")
 }
 
 // BenchmarkWorldActivation3 is BenchmarkActivation3 (package checker) without the checker.
