@@ -143,7 +143,13 @@ func (r *reportBuilder) reset() {
 	w := &r.writes
 	*r = reportBuilder{established: r.established[:0], syncs: r.syncs[:0], roleEnds: r.roleEnds[:0],
 		refusals: r.refusals[:0], elections: r.elections[:0],
-		writes: writeLog{writes: w.writes[:0], proposed: w.proposed[:0], logged: w.logged[:0], commits: w.commits[:0], applies: w.applies[:0]}}
+		writes: writeLog{writes: w.writes[:0], proposed: w.proposed[:0], logged: w.logged[:0], commits: w.commits[:0], applies: w.applies[:0],
+			loggedSet: w.loggedSet, proposedSet: w.proposedSet}}
+	if r.writes.loggedSet == nil {
+		r.writes.loggedSet, r.writes.proposedSet = map[protocol.Txn]struct{}{}, map[protocol.Txn]struct{}{}
+	}
+	clear(r.writes.loggedSet)
+	clear(r.writes.proposedSet)
 }
 
 // exact copies a list out of the builder: nil when empty, as the lists were before they were

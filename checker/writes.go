@@ -39,6 +39,8 @@ type writeLog struct {
 	logged   []protocol.Txn // every txn of a client write some server logged
 	commits  []commitRec
 	applies  []applyRec
+	// loggedSet and proposedSet hold what logged and proposed hold, for a lookup per event.
+	loggedSet, proposedSet map[protocol.Txn]struct{}
 }
 
 type proposal struct {
@@ -77,14 +79,16 @@ func (l *writeLog) onTrace(e *sim.TraceEvent) {
 		// A leader with no forwarding follower logs a write without a PROPOSAL.
 		if e.Write.Kind == protocol.WriteTxns {
 			for _, t := range e.Write.Txns {
-				if t.Value != 0 && !slices.ContainsFunc(l.logged, func(x protocol.Txn) bool { return x == t }) {
+				if _, seen := l.loggedSet[t]; t.Value != 0 && !seen {
 					l.logged = append(l.logged, t)
+					l.loggedSet[t] = struct{}{}
 				}
 			}
 		}
 	case sim.TrSend:
-		if e.Msg.Type == protocol.PROPOSAL && e.Msg.Txn.Value != 0 && !slices.ContainsFunc(l.proposed, func(p proposal) bool { return p.txn == e.Msg.Txn }) {
+		if _, seen := l.proposedSet[e.Msg.Txn]; e.Msg.Type == protocol.PROPOSAL && e.Msg.Txn.Value != 0 && !seen {
 			l.proposed = append(l.proposed, proposal{txn: e.Msg.Txn, leader: e.Server})
+			l.proposedSet[e.Msg.Txn] = struct{}{}
 		}
 	case sim.TrNote:
 		switch e.Note.Kind {
@@ -101,35 +105,56 @@ func (l *writeLog) onTrace(e *sim.TraceEvent) {
 func (l *writeLog) records(ids []protocol.ServerID, disks []protocol.Disk) []WriteRecord {
 	out := make([]WriteRecord, len(l.writes))
 	copy(out, l.writes)
+	if len(out) == 0 {
+		return out
+	}
+	// Indexes over the trace's lists, so that a run of many writes is not a scan of every list
+	// per write: the first logged and the first proposed txn of each value, and the commits and
+	// applies sorted by zxid (stably: the first commit of a zxid stays first).
+	loggedZxid := make([]protocol.Zxid, len(out)+1)
+	for _, t := range l.logged {
+		if v := t.Value; v <= uint64(len(out)) && loggedZxid[v] == 0 {
+			loggedZxid[v] = t.Zxid
+		}
+	}
+	proposedBy := make([]int, len(out)+1) // index+1 into proposed
+	for i, p := range l.proposed {
+		if v := p.txn.Value; v <= uint64(len(out)) && proposedBy[v] == 0 {
+			proposedBy[v] = i + 1
+		}
+	}
+	commits := slices.Clone(l.commits)
+	slices.SortStableFunc(commits, func(a, b commitRec) int { return cmpZxid(a.zxid, b.zxid) })
+	applies := slices.Clone(l.applies)
+	slices.SortFunc(applies, func(a, b applyRec) int {
+		if c := cmpZxid(a.zxid, b.zxid); c != 0 {
+			return c
+		}
+		return int(a.server) - int(b.server)
+	})
 	for i := range out {
 		w := &out[i]
-		for _, t := range l.logged {
-			if t.Value == w.Value && w.Zxid == 0 {
-				w.Zxid = t.Zxid
-			}
+		if w.Zxid == 0 {
+			w.Zxid = loggedZxid[w.Value]
 		}
-		for _, p := range l.proposed {
-			if p.txn.Value == w.Value {
-				w.Zxid, w.ProposedBy = p.txn.Zxid, p.leader
-				break
-			}
+		if k := proposedBy[w.Value]; k > 0 {
+			p := l.proposed[k-1]
+			w.Zxid, w.ProposedBy = p.txn.Zxid, p.leader
 		}
 		w.Acks, w.AppliedBy, w.DurableOn = []protocol.ServerID{}, []protocol.ServerID{}, []protocol.ServerID{}
 		if w.Zxid == 0 {
 			continue
 		}
-		for _, c := range l.commits {
-			if c.zxid == w.Zxid {
-				w.Committed, w.CommittedAt, w.Acks = true, c.at, c.acks
-				break
+		if k, ok := slices.BinarySearchFunc(commits, w.Zxid, func(c commitRec, z protocol.Zxid) int { return cmpZxid(c.zxid, z) }); ok {
+			c := commits[k]
+			w.Committed, w.CommittedAt, w.Acks = true, c.at, c.acks
+		}
+		k, _ := slices.BinarySearchFunc(applies, w.Zxid, func(a applyRec, z protocol.Zxid) int { return cmpZxid(a.zxid, z) })
+		for ; k < len(applies) && applies[k].zxid == w.Zxid; k++ {
+			if n := len(w.AppliedBy); n == 0 || w.AppliedBy[n-1] != applies[k].server {
+				w.AppliedBy = append(w.AppliedBy, applies[k].server)
 			}
 		}
-		for _, a := range l.applies {
-			if a.zxid == w.Zxid && !slices.Contains(w.AppliedBy, a.server) {
-				w.AppliedBy = append(w.AppliedBy, a.server)
-			}
-		}
-		slices.Sort(w.AppliedBy)
 		t := protocol.Txn{Zxid: w.Zxid, Value: w.Value}
 		for j, d := range disks {
 			if got, ok := protocol.FindTxn(d.Txns, w.Zxid); ok && got == t {
@@ -138,6 +163,16 @@ func (l *writeLog) records(ids []protocol.ServerID, disks []protocol.Disk) []Wri
 		}
 	}
 	return out
+}
+
+func cmpZxid(a, b protocol.Zxid) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }
 
 // Line describes the write on one line, as the text report and the run's page show it.
