@@ -210,6 +210,33 @@ func (d *Disk) Apply(w DiskWrite) {
 	}
 }
 
+// ApplyGrowing is Apply for a holder that keeps the disk's txn log growing in a buffer of its
+// own, so that a log grows in amortised O(1) per txn instead of a copy of the whole log per
+// write. Disks share arrays freely (a restart, a replaced disk, the peer's mirror, a
+// message's snapshot) and Txns is always capped at its length, so nobody appends into an array
+// they were handed; *log is the one array its holder may grow: when Txns views all of it, the
+// txns go into its spare room, where no view reaches; otherwise they are copied into a new
+// buffer, which *log becomes. (A buffer shared by disks stays correct, since only the disk that
+// views all of it appends in place; it is meant for one.)
+func (d *Disk) ApplyGrowing(w DiskWrite, log *[]Txn) {
+	if w.Kind != WriteTxns {
+		d.Apply(w)
+		return
+	}
+	i := indexAbove(w.Txns, lastZxid(d.Txns))
+	txns := w.Txns[i:]
+	if len(txns) == 0 {
+		return
+	}
+	n, buf := len(d.Txns), *log
+	if !(len(buf) == n && n > 0 && &buf[0] == &d.Txns[0]) || cap(buf)-n < len(txns) {
+		buf = make([]Txn, n, max(2*(n+len(txns)), 8))
+		copy(buf, d.Txns)
+	}
+	buf = append(buf, txns...)
+	*log, d.Txns = buf, share(buf)
+}
+
 // ApplyTorn performs what survives a crash in the middle of the write. Epoch files are
 // written with AtomicFileWritingIdiom, so the old file survives and the temp file holds the
 // new value; a half-written snapshot or log append is discarded on load.

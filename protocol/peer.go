@@ -37,6 +37,8 @@ type QuorumPeer struct {
 	// disk mirrors what this process has made durable (the world holds the real disk and
 	// hands it back when a write fails). Learner.shutdown reloads from it after a failed SNAP.
 	disk Disk
+	// diskLog is the array the mirror's txn log grows in (Disk.ApplyGrowing).
+	diskLog []Txn
 	// vote is QuorumPeer.currentVote: the last decided vote, which this server reports to
 	// LOOKING servers; its PeerEpoch moves to the new epoch after sync (updateElectionVote).
 	vote       Vote
@@ -215,7 +217,7 @@ func (p *QuorumPeer) persistEpoch(kind WriteKind, e Epoch, out []Effect) []Effec
 }
 
 func (p *QuorumPeer) persist(w DiskWrite, out []Effect) []Effect {
-	p.disk.Apply(w)
+	p.disk.ApplyGrowing(w, &p.diskLog)
 	return append(out, Effect{Kind: EffectPersist, Write: w})
 }
 

@@ -31,7 +31,8 @@ type server struct {
 	peer      *protocol.QuorumPeer // nil while down
 	spare     *protocol.QuorumPeer // a dead process's memory, reused by the next start
 	disk      protocol.Disk
-	inc       uint32 // incarnation: bumped at every crash
+	log       []protocol.Txn // the array disk's txn log grows in (Disk.ApplyGrowing)
+	inc       uint32         // incarnation: bumped at every crash
 	up        bool
 	listening bool
 	exited    bool
@@ -782,7 +783,7 @@ func (w *World) persist(srv int, wr protocol.DiskWrite, moreEffects bool) bool {
 		w.faultCause = 0
 		return true
 	}
-	s.disk.Apply(wr)
+	s.disk.ApplyGrowing(wr, &s.log)
 	w.trace = TraceEvent{Kind: TrPersist, Server: s.id, Write: wr}
 	w.emit(&w.trace)
 	return true
