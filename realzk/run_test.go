@@ -288,10 +288,11 @@ func TestBuildHistories(t *testing.T) {
 	var lines []string
 	for _, st := range res.Server(1).StepsOf(KindSync) {
 		line := st.Line[strings.Index(st.Line, "sid: "):]
-		// Once the leader has its epoch it sets its zxid to (epoch << 32) (Leader.java:608,
-		// and syncFollower's comment in LearnerHandler.java), so a learner whose sync starts
-		// after that sees lastProcessedZxid=0x400000000 instead of the loaded 0x300000001:
-		// which of the two it sees is the real run's timing.
+		// Once a NEWLEADER quorum has acked (the leader and the first learner), the leader's
+		// startZkServer sets lastProcessedZxid to (epoch << 32) (Leader.java:1555, and
+		// syncFollower's comment in LearnerHandler.java; the model's startZkServer does the
+		// same), so a learner whose sync starts after that sees 0x400000000 instead of the
+		// loaded 0x300000001: which of the two it sees is the real run's timing.
 		lines = append(lines, strings.Replace(line, "lastProcessedZxid=0x400000000", "lastProcessedZxid=0x300000001", 1))
 	}
 	require.ElementsMatch(t, []string{
