@@ -165,6 +165,8 @@ type World struct {
 	// keepDeadTimers fires timers the peer would ignore, as the world did before it dropped
 	// them (tests only: they show that dropping them changes nothing else).
 	keepDeadTimers bool
+	// liveOverride replaces QuorumPeer.TimerLive (tests only: a wrong one must be caught).
+	liveOverride func(*protocol.QuorumPeer, protocol.TimerID) bool
 }
 
 // NewWorld builds the world for spec. The spec must be valid (RunSpec.Validate).
@@ -489,7 +491,7 @@ func (w *World) dispatch(ev *event) {
 	in := protocol.Input{Now: w.now, Conn: ev.conn}
 	switch ev.kind {
 	case evTimer:
-		if !w.keepDeadTimers && !w.processing && !s.peer.TimerLive(ev.timer) {
+		if !w.keepDeadTimers && !w.processing && !w.timerLive(s.peer, ev.timer) {
 			w.dropTimer(ev) // one that waited while its server was paused
 			return
 		}
@@ -564,7 +566,14 @@ func (w *World) deadTimer(ev *event) bool {
 	if !s.up || s.inc != ev.inc || s.paused || s.busyUntil > w.now || s.waking {
 		return false
 	}
-	return !s.peer.TimerLive(ev.timer)
+	return !w.timerLive(s.peer, ev.timer)
+}
+
+func (w *World) timerLive(p *protocol.QuorumPeer, t protocol.TimerID) bool {
+	if w.liveOverride != nil {
+		return w.liveOverride(p, t)
+	}
+	return p.TimerLive(t)
 }
 
 // dropTimer drops a dead timer unseen: no observer sees it, no peer steps, nothing is judged
