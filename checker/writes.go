@@ -1,6 +1,7 @@
 package checker
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -124,10 +125,10 @@ func (l *writeLog) records(ids []protocol.ServerID, disks []protocol.Disk) []Wri
 		}
 	}
 	commits := slices.Clone(l.commits)
-	slices.SortStableFunc(commits, func(a, b commitRec) int { return cmpZxid(a.zxid, b.zxid) })
+	slices.SortStableFunc(commits, func(a, b commitRec) int { return cmp.Compare(a.zxid, b.zxid) })
 	applies := slices.Clone(l.applies)
 	slices.SortFunc(applies, func(a, b applyRec) int {
-		if c := cmpZxid(a.zxid, b.zxid); c != 0 {
+		if c := cmp.Compare(a.zxid, b.zxid); c != 0 {
 			return c
 		}
 		return int(a.server) - int(b.server)
@@ -145,11 +146,11 @@ func (l *writeLog) records(ids []protocol.ServerID, disks []protocol.Disk) []Wri
 		if w.Zxid == 0 {
 			continue
 		}
-		if k, ok := slices.BinarySearchFunc(commits, w.Zxid, func(c commitRec, z protocol.Zxid) int { return cmpZxid(c.zxid, z) }); ok {
+		if k, ok := slices.BinarySearchFunc(commits, w.Zxid, func(c commitRec, z protocol.Zxid) int { return cmp.Compare(c.zxid, z) }); ok {
 			c := commits[k]
 			w.Committed, w.CommittedAt, w.Acks = true, c.at, c.acks
 		}
-		k, _ := slices.BinarySearchFunc(applies, w.Zxid, func(a applyRec, z protocol.Zxid) int { return cmpZxid(a.zxid, z) })
+		k, _ := slices.BinarySearchFunc(applies, w.Zxid, func(a applyRec, z protocol.Zxid) int { return cmp.Compare(a.zxid, z) })
 		for ; k < len(applies) && applies[k].zxid == w.Zxid; k++ {
 			if n := len(w.AppliedBy); n == 0 || w.AppliedBy[n-1] != applies[k].server {
 				w.AppliedBy = append(w.AppliedBy, applies[k].server)
@@ -163,16 +164,6 @@ func (l *writeLog) records(ids []protocol.ServerID, disks []protocol.Disk) []Wri
 		}
 	}
 	return out
-}
-
-func cmpZxid(a, b protocol.Zxid) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // Line describes the write on one line, as the text report and the run's page show it.

@@ -97,7 +97,7 @@ func (k WriteKind) String() string {
 	if int(k) < len(writeNames) {
 		return writeNames[k]
 	}
-	return unknownName("WriteKind", int(k))
+	return UnknownName("WriteKind", int(k))
 }
 
 // ParseWriteKind is the inverse of WriteKind.String.
@@ -194,8 +194,7 @@ func (d *Disk) Apply(w DiskWrite) {
 		// when its leader forwards an outstanding proposal it logged before. A different txn
 		// below the last logged zxid is dropped here too, which ZooKeeper would not do; the
 		// model's syncs do not produce one (the history invariants would see the hole).
-		i := indexAbove(w.Txns, lastZxid(d.Txns))
-		d.Txns = appendCopy(d.Txns, w.Txns[i:]...)
+		d.appendTxns(w.Txns, nil)
 	case WriteTruncate:
 		n := d.truncatedLen(w.Zxid, w.KeepAbove)
 		d.Txns = d.Txns[:n:n]
@@ -223,8 +222,17 @@ func (d *Disk) ApplyGrowing(w DiskWrite, log *[]Txn) {
 		d.Apply(w)
 		return
 	}
-	i := indexAbove(w.Txns, lastZxid(d.Txns))
-	txns := w.Txns[i:]
+	d.appendTxns(w.Txns, log)
+}
+
+// appendTxns logs txns after the history, each above the last logged zxid (see Apply), into
+// *log as ApplyGrowing says, or, with no log, into a new array of exactly their length.
+func (d *Disk) appendTxns(txns []Txn, log *[]Txn) {
+	txns = txns[indexAbove(txns, lastZxid(d.Txns)):]
+	if log == nil {
+		d.Txns = appendCopy(d.Txns, txns...)
+		return
+	}
 	if len(txns) == 0 {
 		return
 	}

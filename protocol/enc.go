@@ -204,8 +204,6 @@ func appendZxid(b []byte, z Zxid) []byte {
 //go:noinline
 func UnknownName(kind string, v int) string { return kind + "(" + strconv.Itoa(v) + ")" }
 
-func unknownName(kind string, v int) string { return UnknownName(kind, v) }
-
 // FillNames gives every unnamed value below len(names) the text UnknownName gives it, so that
 // a String method is one bounds check and inlines.
 func FillNames(kind string, names []string) []string {

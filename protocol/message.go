@@ -39,7 +39,7 @@ func (t PacketType) String() string {
 	if int(t) < len(packetNames) {
 		return packetNames[t]
 	}
-	return unknownName("PacketType", int(t))
+	return UnknownName("PacketType", int(t))
 }
 
 // ProtocolVersion is the Zab protocol version learners and leaders announce (0x10000).

@@ -68,5 +68,5 @@ func (p Probe) String() string {
 	if int(p) < len(probeNames) && probeNames[p] != "" {
 		return probeNames[p]
 	}
-	return unknownName("Probe", int(p))
+	return UnknownName("Probe", int(p))
 }

@@ -50,7 +50,7 @@ func (k InputKind) String() string {
 	if int(k) < len(inputNames) && inputNames[k] != "" {
 		return inputNames[k]
 	}
-	return unknownName("InputKind", int(k))
+	return UnknownName("InputKind", int(k))
 }
 
 // TimerKind says which of a peer's waits a timer belongs to.
@@ -80,7 +80,7 @@ func (k TimerKind) String() string {
 	if int(k) < len(timerNames) {
 		return timerNames[k]
 	}
-	return unknownName("TimerKind", int(k))
+	return UnknownName("TimerKind", int(k))
 }
 
 // TimerID identifies one armed timer. A peer re-arms a wait by issuing a new generation; a
@@ -143,7 +143,7 @@ func (k EffectKind) String() string {
 	if int(k) < len(effectNames) && effectNames[k] != "" {
 		return effectNames[k]
 	}
-	return unknownName("EffectKind", int(k))
+	return UnknownName("EffectKind", int(k))
 }
 
 // Effect is one thing a peer wants done.
@@ -188,7 +188,7 @@ func (c ReplyCode) String() string {
 	if int(c) < len(replyNames) && replyNames[c] != "" {
 		return replyNames[c]
 	}
-	return unknownName("ReplyCode", int(c))
+	return UnknownName("ReplyCode", int(c))
 }
 
 // Reply answers the client write Value: ReplyOK with the txn's Zxid, or why not.
@@ -261,7 +261,7 @@ func (k NoteKind) String() string {
 	if int(k) < len(noteNames) {
 		return noteNames[k]
 	}
-	return unknownName("NoteKind", int(k))
+	return UnknownName("NoteKind", int(k))
 }
 
 // Note is a protocol fact: which quorum decided, which sync mode was chosen, why a role ended.

@@ -86,7 +86,7 @@ func (s ServerState) String() string {
 	if int(s) < len(serverStateNames) {
 		return serverStateNames[s]
 	}
-	return unknownName("ServerState", int(s))
+	return UnknownName("ServerState", int(s))
 }
 
 // ZabState is QuorumPeer.ZabState, the phase label ZooKeeper exposes for monitoring (spec §2.1).
@@ -106,7 +106,7 @@ func (z ZabState) String() string {
 	if int(z) < len(zabStateNames) {
 		return zabStateNames[z]
 	}
-	return unknownName("ZabState", int(z))
+	return UnknownName("ZabState", int(z))
 }
 
 // LearnerType is QuorumPeer.LearnerType: voters are PARTICIPANTs.

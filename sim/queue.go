@@ -50,7 +50,7 @@ type event struct {
 // event. Typed, so pushing does not box.
 //
 // Socket read timeouts (a learner's, a LearnerHandler's) are re-armed by every packet read, and
-// each superseded one waits until it is due (then the world drops it, World.deadTimer): in a
+// each superseded one waits until it is due (then the world drops it, World.dropTimer): in a
 // long run they are nine in ten queued events. They go to lanes instead, one FIFO per timer
 // (a learner's read timeout per server, a handler's per connection), since a lane's timers come
 // due in the order they were armed; a small heap orders the lanes by their first key, so the

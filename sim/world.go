@@ -86,7 +86,7 @@ type Result struct {
 	Divergence string
 	Events     uint64
 	// DeadTimers counts the timers dropped unseen because their server would have ignored
-	// them (World.deadTimer); Events counts them too.
+	// them (World.dropTimer); Events counts them too.
 	DeadTimers uint64
 	End        protocol.Time
 	TraceHash  uint64
@@ -373,16 +373,14 @@ func (w *World) Run() Result {
 			break
 		}
 		w.now = ev.at
-		if ev.kind == evTimer && w.deadTimer(ev) {
-			w.dropTimer(ev)
-			w.queue.release(slot)
-			w.result.Events++
-			continue
-		}
 		w.changed = false
+		dead := w.result.DeadTimers
 		w.dispatch(ev)
 		w.queue.release(slot)
 		w.result.Events++
+		if w.result.DeadTimers != dead {
+			continue // a dead timer dropped unseen: nothing happened to judge (dropTimer)
+		}
 		for _, o := range w.obs {
 			o.AfterStep(w)
 		}
@@ -492,7 +490,7 @@ func (w *World) dispatch(ev *event) {
 	switch ev.kind {
 	case evTimer:
 		if !w.keepDeadTimers && !w.processing && !w.timerLive(s.peer, ev.timer) {
-			w.dropTimer(ev) // one that waited while its server was paused
+			w.dropTimer(ev)
 			return
 		}
 		in.Kind, in.Timer = protocol.InputTimer, ev.timer
@@ -551,24 +549,6 @@ func (w *World) dispatch(ev *event) {
 	w.step(ev.server, in)
 }
 
-// deadTimer: ev is a timer its running, ready server would ignore without changing a thing
-// (protocol.QuorumPeer.TimerLive): one a newer timer of its kind superseded, which ZooKeeper
-// never has (a socket's read timeout is reset by each read, not left to fire). In a generated
-// run with writes nine in ten queued events are such timers, and nearly half the events
-// processed. A timer for a paused server waits as before and is dropped when its turn comes
-// (dispatch). With processing time the world fires them as it did, because there each step
-// costs a drawn time and dropping them would change the runs.
-func (w *World) deadTimer(ev *event) bool {
-	if w.keepDeadTimers || w.processing {
-		return false
-	}
-	s := &w.servers[ev.server]
-	if !s.up || s.inc != ev.inc || s.paused || s.busyUntil > w.now || s.waking {
-		return false
-	}
-	return !w.timerLive(s.peer, ev.timer)
-}
-
 func (w *World) timerLive(p *protocol.QuorumPeer, t protocol.TimerID) bool {
 	if w.liveOverride != nil {
 		return w.liveOverride(p, t)
@@ -576,8 +556,13 @@ func (w *World) timerLive(p *protocol.QuorumPeer, t protocol.TimerID) bool {
 	return p.TimerLive(t)
 }
 
-// dropTimer drops a dead timer unseen: no observer sees it, no peer steps, nothing is judged
-// after it. It still counts as an event, and the trace hash digests the line its firing
+// dropTimer drops a dead timer unseen: a timer its running, ready server would ignore without
+// changing a thing (protocol.QuorumPeer.TimerLive), one a newer timer of its kind superseded,
+// which ZooKeeper never has (a socket's read timeout is reset by each read, not left to fire).
+// In a generated run with writes nine in ten queued events are such timers, and nearly half
+// the events processed. No observer sees it, no peer steps, nothing is judged after it. With
+// processing time the world fires them as it did, because there each step costs a drawn time
+// and dropping them would change the runs. It still counts as an event, and the trace hash digests the line its firing
 // showed before the world dropped such timers, so that event numbers and hashes of recorded
 // runs stay what they were (the hash covers every line the trace shows, and these).
 func (w *World) dropTimer(ev *event) {
