@@ -169,6 +169,9 @@ func (w *World) Decisions() []Decision { return w.decisions }
 func (w *World) RecordDecisions() { w.record = true }
 
 func (w *World) drawDelay(from, to protocol.ServerID) time.Duration {
+	if w.win != nil {
+		return w.winDelay(from, to)
+	}
 	return time.Duration(w.decide(DecideDelay, from, to, func() int64 { return int64(w.delay()) }))
 }
 

@@ -67,6 +67,10 @@ func (w *World) arrival(c *conn, from int) protocol.Time {
 		return never
 	}
 	t = t.Add(w.drawDelay(a, b))
+	if w.win != nil {
+		w.win.draw.ch = int64(c.id)*2 + int64(from) + 1
+		return t // FIFO: only a channel's head may be delivered (windowed.go)
+	}
 	if t <= c.lastArrive[from] {
 		t = c.lastArrive[from] + 1
 	}
@@ -148,11 +152,12 @@ func (w *World) closeEnd(id protocol.ConnID, end int) {
 func (w *World) connect(srv int, target protocol.ServerID, timeout time.Duration) {
 	ti := w.Index(target)
 	id := protocol.ConnID(len(w.conns))
-	w.conns = append(w.conns, conn{ends: [2]int{srv, ti}, inc: [2]uint32{w.servers[srv].inc, 0}})
+	w.conns = append(w.conns, conn{id: id, ends: [2]int{srv, ti}, inc: [2]uint32{w.servers[srv].inc, 0}})
 	c := &w.conns[id]
 	c.deadline = w.now.Add(timeout)
 	t := w.arrival(c, 0)
 	if t == never || t > w.now.Add(timeout) {
+		w.winNoDraw() // the SYN is never delivered: its delay stays the least
 		w.push(event{at: w.now.Add(timeout), kind: evConnectFailed, server: srv, inc: c.inc[0], conn: id})
 		return
 	}

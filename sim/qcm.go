@@ -233,7 +233,11 @@ func (w *World) carry(srv, ti int, msg protocol.Message, link uint64) {
 	}
 	t = t.Add(w.drawDelay(from, to))
 	last := &w.qcm.lastArrival[srv*len(w.servers)+ti]
-	if t <= *last {
+	if w.win != nil {
+		// One channel per ordered pair and receiving process: a crash of the receiver resets
+		// the FIFO order, as lastArrival does (qcmCrash).
+		w.win.draw.ch = -(int64(w.servers[ti].inc)<<20 | int64(srv*len(w.servers)+ti)) - 1
+	} else if t <= *last {
 		t = *last + 1
 	}
 	*last = t

@@ -66,6 +66,7 @@ type server struct {
 
 // conn is one TCP connection: ends[0] is the learner that connected, ends[1] the leader.
 type conn struct {
+	id       protocol.ConnID
 	ends     [2]int
 	inc      [2]uint32
 	closed   [2]bool // this end's socket is closed
@@ -167,6 +168,8 @@ type World struct {
 	keepDeadTimers bool
 	// liveOverride replaces QuorumPeer.TimerLive (tests only: a wrong one must be caught).
 	liveOverride func(*protocol.QuorumPeer, protocol.TimerID) bool
+	// win is the windowed mode's state (SetChooser); nil in a plain run.
+	win *windowed
 }
 
 // NewWorld builds the world for spec. The spec must be valid (RunSpec.Validate).
@@ -346,11 +349,18 @@ func (w *World) Stop() { w.stopped = true }
 func (w *World) push(e event) {
 	w.seq++
 	e.seq = w.seq
+	if w.win != nil {
+		w.winPush(&e)
+		return
+	}
 	w.queue.push(&e)
 }
 
 // Run runs until the queue is empty, spec.Until passes, or the run is stopped.
 func (w *World) Run() Result {
+	if w.win != nil {
+		return w.runWindowed()
+	}
 	budget := w.spec.MaxEvents
 	if budget == 0 {
 		budget = DefaultMaxEvents
@@ -372,23 +382,38 @@ func (w *World) Run() Result {
 			w.result.Stop = StopUntil
 			break
 		}
-		w.now = ev.at
-		w.changed = false
-		dead := w.result.DeadTimers
-		w.dispatch(ev)
+		stable := w.process(ev)
 		w.queue.release(slot)
-		w.result.Events++
-		if w.result.DeadTimers != dead {
-			continue // a dead timer dropped unseen: nothing happened to judge (dropTimer)
-		}
-		for _, o := range w.obs {
-			o.AfterStep(w)
-		}
-		if w.spec.StopWhenStable && w.changed && w.stable() {
-			w.stableStop, w.result.Stop = true, StopStable
+		if stable {
 			break
 		}
 	}
+	return w.finish()
+}
+
+// process dispatches one event at its time, counts it and lets the observers judge the world
+// after it. It reports true when the run is over because it became stable (StopWhenStable).
+func (w *World) process(ev *event) bool {
+	w.now = ev.at
+	w.changed = false
+	dead := w.result.DeadTimers
+	w.dispatch(ev)
+	w.result.Events++
+	if w.result.DeadTimers != dead {
+		return false // a dead timer dropped unseen: nothing happened to judge (dropTimer)
+	}
+	for _, o := range w.obs {
+		o.AfterStep(w)
+	}
+	if w.spec.StopWhenStable && w.changed && w.stable() {
+		w.stableStop, w.result.Stop = true, StopStable
+		return true
+	}
+	return false
+}
+
+// finish closes a run: why it stopped, what became of its faults, its hash.
+func (w *World) finish() Result {
 	if w.stopped && w.result.Stop == "" {
 		w.result.Stop = StopObserver
 		if w.result.Divergence != "" {
@@ -627,7 +652,9 @@ func (w *World) apply(srv int, effects []protocol.Effect) (protocol.DiskWrite, b
 			w.close(srv, e.Conn)
 		case protocol.EffectSetTimer:
 			after := e.After
-			if e.Jitter > 0 {
+			if e.Jitter > 0 && w.win != nil {
+				w.winJitter(s.id, e.Jitter)
+			} else if e.Jitter > 0 {
 				j := int64(e.Jitter)
 				after += time.Duration(w.decide(DecideJitter, s.id, 0, func() int64 { return w.jitRand.Int64N(j + 1) }))
 			}
@@ -684,7 +711,9 @@ func (w *World) runWoken(srv int) {
 	for i := 0; i < n; i++ {
 		w.order = append(w.order, i)
 	}
-	if n > 1 {
+	if n > 1 && w.win != nil {
+		unrank(w.order, w.winOrder(s.id, n))
+	} else if n > 1 {
 		rank := w.decide(DecideOrder, s.id, protocol.ServerID(n), func() int64 { return w.jitRand.Int64N(factorial(n)) })
 		if rank < 0 || rank >= factorial(n) {
 			w.diverge(fmt.Sprintf("at event %d (%s) the order of %d threads of s%d is recorded as %d, which is not below %d!",
@@ -740,6 +769,9 @@ func unrank(order []int, rank int64) {
 func (w *World) persist(srv int, wr protocol.DiskWrite, moreEffects bool) bool {
 	s := &w.servers[srv]
 	s.writes[wr.Kind]++
+	if w.win != nil {
+		w.winWrite(srv, wr.Kind)
+	}
 	for i := range w.spec.Faults {
 		f := &w.spec.Faults[i]
 		if !w.armed[i] || w.fired[i] || f.Server != s.id || f.Write != wr.Kind {
