@@ -42,13 +42,6 @@ func (l *lines) OnTrace(_ *sim.World, e *sim.TraceEvent) {
 }
 func (l *lines) AfterStep(*sim.World) {}
 
-func cloneSpec(s *sim.RunSpec) *sim.RunSpec {
-	c := *s
-	c.Faults = slices.Clone(s.Faults)
-	c.Decisions = slices.Clone(s.Decisions)
-	return &c
-}
-
 // windowable reports whether windowed mode takes the spec as it is.
 func windowable(s *sim.RunSpec) bool {
 	return s.Options.Processing.IsZero() && s.Options.MessageLossProbability.Num == 0 && s.Decisions == nil
