@@ -46,7 +46,13 @@ type Bound struct {
 	NoPrune bool
 	// Progress, if set, is called after each cost level.
 	Progress func(Level)
+	// walker digests states (nil: the rules of rules.go; tests break it on purpose).
+	walker *statehash.Walker
 }
+
+// Unlimited, as a Cost, makes the search breadth-first over every run: deviations unbounded
+// (the faults as capped), until no new state is left. It ends for a model whose runs end.
+const Unlimited = 1 << 30
 
 // The kinds of perturbation, for budgets.
 const (
@@ -73,11 +79,18 @@ func (b Bound) caps() [kinds]int {
 func (b Bound) String() string {
 	c := b.caps()
 	s := fmt.Sprintf("cost <= %d (", b.Cost)
+	if b.Cost >= Unlimited {
+		s = "every run ("
+	}
 	for i := range c {
 		if i > 0 {
 			s += ", "
 		}
-		s += fmt.Sprintf("%s <= %d", kindNames[i], c[i])
+		if c[i] >= Unlimited {
+			s += kindNames[i] + " unbounded"
+		} else {
+			s += fmt.Sprintf("%s <= %d", kindNames[i], c[i])
+		}
 	}
 	return s + fmt.Sprintf("; faults until %s; <= %d events/run)", b.faultsUntil(), b.maxEvents())
 }
@@ -151,7 +164,7 @@ type node struct {
 	parent *node
 	p      perturbation
 	cost   int
-	used   [kinds]int8
+	used   [kinds]int32
 }
 
 func (n *node) perturbations() []perturbation {
@@ -176,7 +189,7 @@ func Check(spec *sim.RunSpec, b Bound) (Result, error) {
 	if err := probe.SetChooser(defaults{}, sim.ChooserOptions{}); err != nil {
 		return Result{}, err
 	}
-	e := &explorer{spec: spec, b: b, caps: b.caps(), visited: map[[2]uint64][][kinds]int8{}}
+	e := &explorer{spec: spec, b: b, caps: b.caps(), visited: map[[2]uint64][][kinds]int32{}}
 	start := time.Now()
 	res := Result{Bound: b.String(), Complete: true}
 	level := []*node{{}}
@@ -228,7 +241,7 @@ type explorer struct {
 	b       Bound
 	caps    [kinds]int
 	mu      sync.Mutex
-	visited map[[2]uint64][][kinds]int8 // state -> the remaining budgets it was explored with
+	visited map[[2]uint64][][kinds]int32 // state -> the remaining budgets it was explored with
 	runs    int
 	order   int
 }
@@ -238,6 +251,14 @@ type found struct {
 	events    uint64
 	order     int
 	invariant string
+	at        protocol.Time
+}
+
+func (e *explorer) walker() *statehash.Walker {
+	if e.b.walker != nil {
+		return e.b.walker
+	}
+	return defaultWalker
 }
 
 func (e *explorer) states() int {
@@ -288,7 +309,7 @@ func (e *explorer) runLevel(level []*node, lv *Level) (next []*node, fs []*found
 					lv.Pruned++
 				}
 				if out.invariant != "" {
-					fs = append(fs, &found{n: level[i], events: out.events, order: order, invariant: out.invariant})
+					fs = append(fs, &found{n: level[i], events: out.events, order: order, invariant: out.invariant, at: out.at})
 				}
 				nexts[i] = out.children
 				mu.Unlock()
@@ -346,6 +367,7 @@ type runOut struct {
 	truncated bool
 	pruned    bool
 	invariant string
+	at        protocol.Time // when it broke
 	children  []*node
 }
 
@@ -379,7 +401,7 @@ func (r *runner) run(n *node) runOut {
 	r.c.Finish(r.w, res.End, res.Truncated)
 	out := runOut{events: res.Events, truncated: res.Truncated, pruned: r.pruned, children: r.kids}
 	if v := r.c.Violations(); len(v) > 0 {
-		out.invariant = v[0].Invariant
+		out.invariant, out.at = v[0].Invariant, v[0].At
 	}
 	return out
 }
@@ -424,12 +446,13 @@ func (r *runner) Choose(w *sim.World, opts []sim.Choice) int {
 	if !r.e.b.NoPrune {
 		h := statehash.New()
 		r.canon.Reset()
-		r.w.AppendState(&h, &r.canon, stateWalker{})
-		walker.Walk(&h, &r.canon, r.c)
+		sw := stateWalker{r.e.walker()}
+		r.w.AppendState(&h, &r.canon, sw)
+		sw.w.Walk(&h, &r.canon, r.c)
 		h.I64(int64(len(opts))) // the options at this point are the state's, but say so
-		var left [kinds]int8
+		var left [kinds]int32
 		for k := range left {
-			left[k] = int8(r.left[k])
+			left[k] = int32(r.left[k])
 		}
 		if r.e.seen(h.Sum(), left) {
 			r.pruned = true
@@ -450,7 +473,7 @@ func (r *runner) Choose(w *sim.World, opts []sim.Choice) int {
 
 // seen records state s as explored with budget left and reports whether it already was with
 // at least as much of every kind.
-func (e *explorer) seen(s [2]uint64, left [kinds]int8) bool {
+func (e *explorer) seen(s [2]uint64, left [kinds]int32) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	vs := e.visited[s]
@@ -469,7 +492,7 @@ func (e *explorer) seen(s [2]uint64, left [kinds]int8) bool {
 	return false
 }
 
-func dominates(a, b [kinds]int8) bool {
+func dominates(a, b [kinds]int32) bool {
 	for k := range a {
 		if a[k] < b[k] {
 			return false
@@ -497,12 +520,16 @@ func (d *describer) Choose(w *sim.World, opts []sim.Choice) int {
 	return 0
 }
 
-// counterexample re-runs a found node to its end (the run file must answer every question the
-// plain world asks), describes it, and replays the result in the plain world.
+// counterexample re-runs a found node, without stopping at the violation but ending at its
+// time (the run file must answer every question the plain world asks before it ends),
+// describes it, and replays the result in the plain world.
 func (e *explorer) counterexample(f *found) (*Counterexample, error) {
 	r := newRunner(e)
 	d := &describer{r: r}
 	r.prepare(f.n, false, d)
+	// The run file ends where the violation is: a replay asks exactly the questions this run
+	// answered, and the file stays small (a knob's election storm after it would not).
+	r.spec.Until = min(r.spec.Until, f.at)
 	res := r.w.Run()
 	r.c.Finish(r.w, res.End, res.Truncated)
 	vs := r.c.Violations()

@@ -28,3 +28,15 @@ func TestKnobProbe(t *testing.T) {
 		}
 	}
 }
+
+func TestProbeWholeSpace(t *testing.T) {
+	if os.Getenv("PROBE_BFS") == "" {
+		t.Skip()
+	}
+	sc, _ := scenarios.Lookup(os.Getenv("PROBE_BFS"))
+	t0 := time.Now()
+	res, err := Check(sc.Build(1), Bound{Cost: Unlimited, Deviations: -1, Workers: 2, MaxRuns: 3_000_000,
+		Progress: func(l Level) { t.Logf("%+v %s", l, time.Since(t0)) }})
+	require.NoError(t, err)
+	t.Logf("complete %v %s runs %d states %d events %d %s", res.Complete, res.Incomplete, res.Runs, res.States, res.Events, time.Since(t0))
+}

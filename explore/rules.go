@@ -36,16 +36,15 @@ var rules = statehash.Rules{
 		"protocol.leaderState.wakeGen":    true,
 		"protocol.learnerState.readGen":   true,
 		"protocol.learnerState.retryGen":  true,
-		"protocol.TimerID.Gen":            true,
 	},
 }
 
-var walker = statehash.NewWalker(rules)
+var defaultWalker = statehash.NewWalker(rules)
 
 // stateWalker is the world's StateWalker.
-type stateWalker struct{}
+type stateWalker struct{ w *statehash.Walker }
 
-func (stateWalker) Walk(h *statehash.H, c *statehash.Canon, v any) { walker.Walk(h, c, v) }
-func (stateWalker) CollectGens(v any, gens *[]uint32)              { walker.CollectGens(v, gens) }
+func (s stateWalker) Walk(h *statehash.H, c *statehash.Canon, v any) { s.w.Walk(h, c, v) }
+func (s stateWalker) CollectGens(v any, gens *[]uint32)              { s.w.CollectGens(v, gens) }
 
-var _ sim.StateWalker = stateWalker{}
+var _ sim.StateWalker = stateWalker{defaultWalker}

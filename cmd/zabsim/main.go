@@ -4,6 +4,7 @@
 //	zabsim run -scenario NAME -seed N   one run, its report and (with -timeline) its timeline
 //	zabsim sweep                        every scenario x many seeds on all cores, with a summary
 //	zabsim replay FILE                  a saved run file, compared with what it recorded
+//	zabsim explore -scenario NAME       every run within a cost bound; the cheapest violation
 //
 // Exit status: 0 nothing broke, 1 an invariant broke or a scenario missed its expected outcome,
 // 2 bad input, 3 internal error of the simulator, 4 a replay differs from its file, 130 interrupted.
@@ -51,6 +52,9 @@ commands:
                                      -html FILE
 
   merge FILE...                      combine the -result files of a sharded sweep
+  explore -scenario NAME | -file RUN every run within a bound: -cost C, -crashes K, -write-faults W,
+                                     -search bfs|cost, -knob NAME, -workers N, -json; the cheapest
+                                     violation is saved as a run file
   conform -scenario NAME | -file RUN run it on a real ZooKeeper ensemble on 127.0.0.1 and in the
                                      simulator, and show both outcomes side by side; -json,
                                      -seeds N, -runs N, -keep, -check (only say if it can run)
@@ -84,6 +88,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		code, err = cmdReplay(args[1:], stdout)
 	case "merge":
 		code, err = cmdMerge(args[1:], stdout)
+	case "explore":
+		code, err = cmdExplore(args[1:], stdout, stderr)
 	case "conform":
 		code, err = cmdConform(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
