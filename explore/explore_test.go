@@ -69,7 +69,7 @@ func TestKnobsFoundAtTheirMinimalCost(t *testing.T) {
 		{"CurrentEpochOnUptodate", "AckImpliesDurable", 0},          // ZOOKEEPER-1282's shape
 		{"VoteOrderPrecedenceBug", "VoteMonotone", 1},               // ZOOKEEPER-1419
 		{"EpochMemoryBeforeFile", "FollowerEpochGate", 1},           // ZOOKEEPER-2307
-		{"SnapshotBeforeEpochNoMarker", "EpochFileOrder", 1},        // ZOOKEEPER-4643's order
+		{"SnapshotBeforeEpochNoMarker", "EpochFileOrder", 1},        // ZOOKEEPER-1653
 		{"EpochAckWaitsWrongFlag", "ActivationNeedsVoterQuorum", 2}, // ZOOKEEPER-1192
 	} {
 		spec := build(t, "cold-start-3", c.knob)
