@@ -47,4 +47,6 @@ type stateWalker struct{ w *statehash.Walker }
 func (s stateWalker) Walk(h *statehash.H, c *statehash.Canon, v any) { s.w.Walk(h, c, v) }
 func (s stateWalker) CollectGens(v any, gens *[]uint32)              { s.w.CollectGens(v, gens) }
 
+func (s stateWalker) Skip(part string) bool { return s.w.Skips(part) }
+
 var _ sim.StateWalker = stateWalker{defaultWalker}

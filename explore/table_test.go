@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"zabsim/protocol"
 	"zabsim/scenarios"
 	"zabsim/sim"
 )
@@ -18,7 +17,7 @@ func TestKnobTable(t *testing.T) {
 	if os.Getenv("ZABSIM_KNOB_TABLE") != "1" {
 		t.Skip("set ZABSIM_KNOB_TABLE=1")
 	}
-	maxCost := 3
+	maxCost := 2
 	find := func(spec *sim.RunSpec) string {
 		t0 := time.Now()
 		runs, states := 0, 0
@@ -55,13 +54,16 @@ func TestKnobTable(t *testing.T) {
 	for _, k := range knobs {
 		sc, _ := scenarios.Lookup(trigger[k])
 		spec := sc.Build(1)
-		var kn protocol.Knobs
-		_ = kn
 		fromTrigger := find(spec)
 		cs := cold.Build(1)
 		if err := cs.Config.Knobs.Set(k); err != nil {
 			t.Fatal(err)
 		}
-		fmt.Printf("| %s | %s | %s | %s |\n", k, trigger[k], fromTrigger, find(cs))
+		line := fmt.Sprintf("| %s | %s | %s | %s |\n", k, trigger[k], fromTrigger, find(cs))
+		if f, err := os.OpenFile(os.Getenv("ZABSIM_KNOB_TABLE_OUT"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644); err == nil {
+			f.WriteString(line)
+			f.Close()
+		}
+		t.Log(line)
 	}
 }

@@ -9,10 +9,17 @@ import (
 
 // StateWalker digests values the world does not know the insides of (its peers), by rules the
 // caller keeps (package explore).
+// Its Skip also says which parts of the world's own digest to leave out, by name ("sim.World.now",
+// "sim.event.window", ...; StateParts lists them), so one set of rules covers both.
 type StateWalker interface {
 	Walk(h *statehash.H, c *statehash.Canon, v any)
 	CollectGens(v any, gens *[]uint32)
+	Skip(part string) bool
 }
+
+// StateParts names the parts of the world's digest a StateWalker may leave out.
+var StateParts = []string{"sim.World.now", "sim.server.process", "sim.server.disk", "sim.server.peer",
+	"sim.server.held", "sim.event.window", "sim.event.what", "sim.World.qcm", "sim.World.faults", "sim.World.conns"}
 
 // AppendState digests everything of a windowed run that can change what happens next: the
 // time, each server's process (its peer, walked by sw) and disk, the connections that are
@@ -26,24 +33,30 @@ type StateWalker interface {
 // per-run event cap, which the explorer reports as a truncation, not as a verdict.
 func (w *World) AppendState(h *statehash.H, c *statehash.Canon, sw StateWalker) {
 	win := w.win
-	h.I64(int64(w.now))
-	h.I64(int64(win.lastAt))
+	if !sw.Skip("sim.World.now") {
+		h.I64(int64(w.now))
+		h.I64(int64(win.lastAt))
+	}
 	evs := slices.Concat(win.slots, win.exact)
 	slices.SortFunc(evs, func(a, b int32) int { return cmpU64(w.queue.at(a).seq, w.queue.at(b).seq) })
 	var gens []uint32
 	for i := range w.servers {
 		s := &w.servers[i]
 		h.Bool(s.up)
-		h.Bool(s.listening)
-		h.Bool(s.exited)
-		h.String(s.refused)
-		h.Bool(s.paused)
-		h.I64(int64(s.pausedUntil))
-		h.U64(uint64(s.pauseFault))
-		for _, n := range s.writes {
-			h.U64(uint64(n))
+		if !sw.Skip("sim.server.process") {
+			h.Bool(s.listening)
+			h.Bool(s.exited)
+			h.String(s.refused)
+			h.Bool(s.paused)
+			h.I64(int64(s.pausedUntil))
+			h.U64(uint64(s.pauseFault))
+			for _, n := range s.writes {
+				h.U64(uint64(n))
+			}
 		}
-		sw.Walk(h, c, &s.disk)
+		if !sw.Skip("sim.server.disk") {
+			sw.Walk(h, c, &s.disk)
+		}
 		if !s.up {
 			continue
 		}
@@ -61,7 +74,12 @@ func (w *World) AppendState(h *statehash.H, c *statehash.Canon, sw StateWalker) 
 			}
 		}
 		c.SetGens(gens)
-		sw.Walk(h, c, s.peer)
+		if !sw.Skip("sim.server.peer") {
+			sw.Walk(h, c, s.peer)
+		}
+		if sw.Skip("sim.server.held") {
+			continue
+		}
 		h.U64(uint64(len(s.held)))
 		for k := range s.held {
 			w.eventState(h, c, sw, &s.held[k])
@@ -80,9 +98,13 @@ func (w *World) AppendState(h *statehash.H, c *statehash.Canon, sw StateWalker) 
 	for _, slot := range evs {
 		e := w.queue.at(slot)
 		wi := &win.info[slot]
-		w.eventState(h, c, sw, e)
-		h.I64(int64(wi.lo))
-		h.I64(int64(wi.hi))
+		if !sw.Skip("sim.event.what") {
+			w.eventState(h, c, sw, e)
+		}
+		if !sw.Skip("sim.event.window") {
+			h.I64(int64(wi.lo))
+			h.I64(int64(wi.hi))
+		}
 		h.Bool(e.seq < win.lastSeq)
 		if wi.ch > 0 {
 			ch := wi.ch - 1
@@ -94,6 +116,9 @@ func (w *World) AppendState(h *statehash.H, c *statehash.Canon, sw StateWalker) 
 	// The election transport, per pair.
 	q := &w.qcm
 	for k := range q.queued {
+		if sw.Skip("sim.World.qcm") {
+			break
+		}
 		h.Bool(q.queued[k])
 		if q.queued[k] {
 			sw.Walk(h, c, &q.queue[k])
@@ -109,6 +134,9 @@ func (w *World) AppendState(h *statehash.H, c *statehash.Canon, sw StateWalker) 
 	}
 	// Faults: armed and fired, with the write counts crash points count from.
 	for i := range w.spec.Faults {
+		if sw.Skip("sim.World.faults") {
+			break
+		}
 		h.U64(uint64(w.applied[i]))
 		h.Bool(w.armed[i])
 		h.Bool(w.fired[i])
@@ -123,7 +151,7 @@ func (w *World) AppendState(h *statehash.H, c *statehash.Canon, sw StateWalker) 
 		}
 	}
 	// The connections named so far (the list grows as conns are digested: none names another).
-	for n := 0; n < len(c.Conns()); n++ {
+	for n := 0; n < len(c.Conns()) && !sw.Skip("sim.World.conns"); n++ {
 		id := c.Conns()[n]
 		if int(id) >= len(w.conns) {
 			h.U64(0)

@@ -134,6 +134,9 @@ type Walker struct {
 	plans map[reflect.Type]*plan
 }
 
+// Skips reports whether the rules leave out the named field or part.
+func (w *Walker) Skips(name string) bool { return w.rules.Skip[name] != "" }
+
 // NewWalker returns a walker for rules.
 func NewWalker(r Rules) *Walker { return &Walker{rules: r, plans: map[reflect.Type]*plan{}} }
 
