@@ -541,7 +541,9 @@ func (e *explorer) counterexample(f *found) (*Counterexample, error) {
 	if spec.Decisions == nil {
 		spec.Decisions = []sim.Decision{}
 	}
-	spec.MaxEvents = e.b.maxEvents() // the run as explored: cut where it was cut
+	// The file ends at the violation (Until), within the explored run's events; a write fault
+	// is one more event in the plain world (its arming), so the cap is the spec's own.
+	spec.MaxEvents = e.spec.MaxEvents
 	cx := &Counterexample{Invariant: f.invariant, Cost: f.n.cost, Events: f.events, Perturbations: d.words, Spec: *spec}
 	for _, v := range vs {
 		if v.Invariant == f.invariant {
