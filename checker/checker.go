@@ -104,6 +104,15 @@ func (c *Checker) AfterStep(w *sim.World) {
 	}
 }
 
+// OnFaultAdded: a windowed run (package explore) added a fault to the spec. Liveness is judged
+// from the last fault as if the spec had had it from the start, as its replay has.
+func (c *Checker) OnFaultAdded(w *sim.World) {
+	c.t.heals = c.spec.FaultsHeal()
+	if h := c.spec.LastHeal(); h > c.t.healAt {
+		c.t.healAt, c.t.healSeen, c.t.livenessMet = h, false, false
+	}
+}
+
 // unfiltered, set only by a test, dispatches by trace kind alone (every note and message to
 // every judge of its kind), to show the narrower tables change no verdict.
 var unfiltered bool

@@ -227,10 +227,10 @@ func Check(spec *sim.RunSpec, b Bound) (Result, error) {
 			}
 		}
 		cx, err := e.counterexample(best)
+		res.Violation = cx // with an explorer bug, the run that shows it (nil if there is none)
 		if err != nil {
 			return res, err
 		}
-		res.Violation = cx
 	}
 	res.Seconds = time.Since(start).Seconds()
 	return res, nil
@@ -556,11 +556,11 @@ func (e *explorer) counterexample(f *found) (*Counterexample, error) {
 		return nil, fmt.Errorf("explorer bug: the counterexample does not replay: %w", err)
 	}
 	if rep.Divergence != "" {
-		return nil, fmt.Errorf("explorer bug: the counterexample diverges in the plain world: %s", rep.Divergence)
+		return cx, fmt.Errorf("explorer bug: the counterexample diverges in the plain world: %s", rep.Divergence)
 	}
 	cx.ReplayHash, cx.ReplayViolations = rep.TraceHash, rep.ViolationNames()
 	if !slices.Contains(cx.ReplayViolations, f.invariant) {
-		return nil, fmt.Errorf("explorer bug: the plain world replays the counterexample without breaking %s (it broke %v)", f.invariant, cx.ReplayViolations)
+		return cx, fmt.Errorf("explorer bug: the plain world replays the counterexample without breaking %s (it broke %v)", f.invariant, cx.ReplayViolations)
 	}
 	return cx, nil
 }

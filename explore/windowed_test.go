@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"zabsim/checker"
 	"zabsim/protocol"
 	"zabsim/scenarios"
 	"zabsim/sim"
@@ -117,9 +118,11 @@ func TestWindowedRunsReplayInThePlainWorld(t *testing.T) {
 			spec.MaxEvents = 20_000
 			var got lines
 			ch := &randomChooser{r: rand.New(rand.NewPCG(seed, 7)), k: 3 + int(seed)}
-			w := sim.NewWorld(spec, &got)
+			ck := checker.New(spec)
+			w := sim.NewWorld(spec, &got, ck)
 			require.NoError(t, w.SetChooser(ch, sim.ChooserOptions{FaultsUntil: protocol.Time(2 * time.Second), WriteFaults: seed%2 == 0}))
 			res := w.Run()
+			live := ck.Finish(w, res.End, res.Truncated)
 			if res.Truncated {
 				continue
 			}
@@ -133,6 +136,18 @@ func TestWindowedRunsReplayInThePlainWorld(t *testing.T) {
 			pres := sim.NewWorld(replay, &want).Run()
 			require.Empty(t, pres.Divergence, "%s seed %d", sc.Name, seed)
 			requireSameLines(t, want.got, got.got, fmt.Sprintf("%s seed %d", sc.Name, seed))
+			// The checker judges the windowed run as it judges its replay: the same violations
+			// and the same liveness verdict.
+			rep, err := checker.Run(cloneSpec(replay), checker.Options{})
+			require.NoError(t, err)
+			var names []string
+			for _, v := range ck.Violations() {
+				names = append(names, v.Invariant)
+			}
+			slices.Sort(names)
+			names = slices.Compact(names)
+			require.Equal(t, nonNil(rep.ViolationNames()), nonNil(names), "%s seed %d", sc.Name, seed)
+			require.Equal(t, rep.Liveness, live, "%s seed %d", sc.Name, seed)
 			if !ch.writes {
 				require.Equal(t, pres.TraceHash, res.TraceHash, "%s seed %d", sc.Name, seed)
 				require.Equal(t, pres.Events, res.Events, "%s seed %d", sc.Name, seed)
@@ -165,4 +180,11 @@ func requireSameLines(t *testing.T, want, got []string, what string) {
 				strings.Join(w, "\n  "), strings.Join(g, "\n  "))
 		}
 	}
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }

@@ -285,11 +285,22 @@ func (w *World) winWrite(srv int, k protocol.WriteKind) {
 	w.outcomes[i].At = w.now
 }
 
+// FaultObserver is an Observer that wants to know of a fault a windowed run added to its spec
+// (the replay has it from the start): the checker's liveness bound counts from the last fault.
+type FaultObserver interface {
+	OnFaultAdded(w *World)
+}
+
 // addFault appends a fault to the run's spec (the explorer gives each run its own copy).
 func (w *World) addFault(f Fault) int {
 	w.spec.Faults = append(w.spec.Faults, f)
 	w.armed, w.fired, w.base = append(w.armed, false), append(w.fired, false), append(w.base, 0)
 	w.outcomes, w.applied, w.refusedCount = append(w.outcomes, FaultOutcome{}), append(w.applied, 0), append(w.refusedCount, 0)
+	for _, o := range w.obs {
+		if fo, ok := o.(FaultObserver); ok {
+			fo.OnFaultAdded(w)
+		}
+	}
 	return len(w.spec.Faults) - 1
 }
 

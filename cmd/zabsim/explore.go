@@ -136,10 +136,18 @@ func cmdExplore(args []string, stdout, stderr io.Writer) (int, error) {
 	}
 	res, err := explore.Check(spec, b)
 	if err != nil {
-		if strings.Contains(err.Error(), "explorer bug") {
-			return exitInternal, err
+		if !strings.Contains(err.Error(), "explorer bug") {
+			return 0, badInput("explore: %v", err)
 		}
-		return 0, badInput("explore: %v", err)
+		// Keep the run that shows it, for a report.
+		if cx := res.Violation; cx != nil && *out != "-" {
+			f := runfile.File{Spec: cx.Spec, Expect: runfile.Expectation{Violations: cx.ReplayViolations, TraceHash: cx.ReplayHash}}
+			path := filepath.Join(*out, fmt.Sprintf("explorer-bug-%s-%s-c%d.json", label, cx.Invariant, cx.Cost))
+			if os.MkdirAll(*out, 0o755) == nil && runfile.Save(path, f) == nil {
+				fmt.Fprintf(stderr, "zabsim: the run that shows it: %s\n", path)
+			}
+		}
+		return exitInternal, err
 	}
 	verdict := verdictText(res)
 	code := exitOK
