@@ -106,10 +106,21 @@ func (c *Checker) AfterStep(w *sim.World) {
 
 // OnFaultAdded: a windowed run (package explore) added a fault to the spec. Liveness is judged
 // from the last fault as if the spec had had it from the start, as its replay has.
+//
+// The fault is added in the middle of an instant; the replay has it armed before the instant's
+// first step, after which it asks whether a leader is established. So when a step of this
+// instant came before, its answer then is the one the replay got (tracker.firstAt).
 func (c *Checker) OnFaultAdded(w *sim.World) {
-	c.t.heals = c.spec.FaultsHeal()
-	if h := c.spec.LastHeal(); h > c.t.healAt {
-		c.t.healAt, c.t.healSeen, c.t.livenessMet = h, false, false
+	t := &c.t
+	t.heals = c.spec.FaultsHeal()
+	if h := c.spec.LastHeal(); h > t.healAt {
+		t.healAt, t.healSeen, t.livenessMet = h, false, false
+		if now := w.Now(); t.firstAt == now && now >= h {
+			t.healSeen, t.dirty = true, true
+			if t.firstEstablished {
+				t.livenessMet, t.livenessAt = true, now
+			}
+		}
 	}
 }
 

@@ -27,6 +27,10 @@ type tracker struct {
 	livenessMet bool
 	livenessAt  protocol.Time
 	dirty       bool // a role, crash or partition changed since the last AfterStep
+	// firstAt, firstEstablished: in a windowed run, the time of the last instant and whether a
+	// leader was established after its first step (Checker.OnFaultAdded); -1 otherwise.
+	firstAt          protocol.Time
+	firstEstablished bool
 
 	hist historyGhost // client transactions: C and what invariants 10-20 compare against
 }
@@ -130,7 +134,7 @@ func (t *tracker) reset(spec *sim.RunSpec) {
 	hist.reset(n)
 	*t = tracker{hist: hist, attempts: attempts[:n], learners: resize(t.learners, n), conns: t.conns[:0],
 		leaderOf: t.leaderOf[:0], elections: resizeElections(t.elections, n), pausedAt: resize(t.pausedAt, n),
-		healAt: spec.LastHeal(), heals: spec.FaultsHeal(), livenessAt: -1}
+		healAt: spec.LastHeal(), heals: spec.FaultsHeal(), livenessAt: -1, firstAt: -1}
 	for i := range t.learners {
 		t.learners[i] = learnerGhost{leaderInfoEpoch: -1, newLeaderEpoch: -1, maxAcc: -1, maxCur: -1}
 	}
@@ -425,6 +429,9 @@ func (t *tracker) onNotificationRecv(x *env, g *electionGhost, e *sim.TraceEvent
 // they are recomputed only after such an event.
 func (t *tracker) afterStep(x *env) {
 	now := x.Now()
+	if t.firstAt != now && x.view.w.Windowed() {
+		t.firstAt, t.firstEstablished = now, established(x)
+	}
 	if !t.healSeen && now >= t.healAt {
 		t.healSeen, t.dirty = true, true
 	}

@@ -674,6 +674,9 @@ func (w *World) describeEvent(e *event) string {
 	return fmt.Sprintf("event %d at s%d", e.kind, srv)
 }
 
+// Windowed reports whether the run is windowed (SetChooser).
+func (w *World) Windowed() bool { return w.win != nil }
+
 // Pending reports how many events are queued (for the explorer's progress).
 func (w *World) Pending() int {
 	if w.win != nil {
