@@ -130,15 +130,14 @@ type Rules struct {
 // Walker digests values by Rules, with its plans per type cached.
 type Walker struct {
 	rules Rules
-	mu    sync.Mutex
-	plans map[reflect.Type]*plan
+	plans sync.Map // reflect.Type -> *plan; read without a lock by parallel workers
 }
 
 // Skips reports whether the rules leave out the named field or part.
 func (w *Walker) Skips(name string) bool { return w.rules.Skip[name] != "" }
 
 // NewWalker returns a walker for rules.
-func NewWalker(r Rules) *Walker { return &Walker{rules: r, plans: map[reflect.Type]*plan{}} }
+func NewWalker(r Rules) *Walker { return &Walker{rules: r} }
 
 type action uint8
 
@@ -161,10 +160,8 @@ type fieldPlan struct {
 var connType = reflect.TypeOf(protocol.ConnID(0))
 
 func (w *Walker) plan(t reflect.Type) *plan {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if p := w.plans[t]; p != nil {
-		return p
+	if p, ok := w.plans.Load(t); ok {
+		return p.(*plan)
 	}
 	p := &plan{}
 	for i := 0; i < t.NumField(); i++ {
@@ -181,16 +178,16 @@ func (w *Walker) plan(t reflect.Type) *plan {
 			p.fields = append(p.fields, fieldPlan{i, actWalk})
 		}
 	}
-	w.plans[t] = p
-	return p
+	got, _ := w.plans.LoadOrStore(t, p)
+	return got.(*plan)
 }
 
 // Walk digests v into h. Pointers are followed (a pointer seen before in this walk is digested
 // as a back reference), maps in key order, interfaces by their dynamic type. A func or chan
 // that no rule skips is a mistake in the rules: Walk panics naming it.
 func (w *Walker) Walk(h *H, c *Canon, v any) {
-	st := walkState{h: h, c: c, seen: map[uintptr]int{}}
-	w.walk(&st, reflect.ValueOf(v), "")
+	st := walkState{h: h, c: c}
+	w.walk(&st, reflect.ValueOf(v), where{})
 }
 
 type walkState struct {
@@ -203,11 +200,24 @@ type walkState struct {
 // CollectGens appends to gens every generation field reached from v (for SetGens).
 func (w *Walker) CollectGens(v any, gens *[]uint32) {
 	var h H
-	st := walkState{h: &h, c: &Canon{}, seen: map[uintptr]int{}, gens: gens}
-	w.walk(&st, reflect.ValueOf(v), "")
+	st := walkState{h: &h, c: &Canon{}, gens: gens}
+	w.walk(&st, reflect.ValueOf(v), where{})
 }
 
-func (w *Walker) walk(st *walkState, v reflect.Value, path string) {
+// where names the field being walked (the struct type and field index), for the panic only.
+type where struct {
+	t reflect.Type
+	i int
+}
+
+func (p where) String() string {
+	if p.t == nil {
+		return "the value"
+	}
+	return p.t.String() + "." + p.t.Field(p.i).Name
+}
+
+func (w *Walker) walk(st *walkState, v reflect.Value, path where) {
 	h := st.h
 	if v.Type() == connType {
 		h.U64(st.c.Conn(protocol.ConnID(v.Uint())))
@@ -243,6 +253,9 @@ func (w *Walker) walk(st *walkState, v reflect.Value, path string) {
 			h.U64(uint64(n))
 			return
 		}
+		if st.seen == nil {
+			st.seen = map[uintptr]int{}
+		}
 		st.seen[v.Pointer()] = len(st.seen)
 		h.U64(1)
 		w.walk(st, v.Elem(), path)
@@ -273,7 +286,7 @@ func (w *Walker) walk(st *walkState, v reflect.Value, path string) {
 				}
 				h.U64(st.c.Gen(uint32(fv.Uint())))
 			default:
-				w.walk(st, fv, t.String()+"."+t.Field(f.index).Name)
+				w.walk(st, fv, where{t, f.index})
 			}
 		}
 	default:
