@@ -104,16 +104,20 @@ func (q *eventQueue) reset() {
 
 func (q *eventQueue) len() int { return q.n }
 
-func (q *eventQueue) push(e *event) {
-	var slot int32
+// store puts e in a free slot of the slab and returns the slot.
+func (q *eventQueue) store(e *event) int32 {
 	if n := len(q.free); n > 0 {
-		slot = q.free[n-1]
+		slot := q.free[n-1]
 		q.free = q.free[:n-1]
 		q.slab[slot] = *e
-	} else {
-		slot = int32(len(q.slab))
-		q.slab = append(q.slab, *e)
+		return slot
 	}
+	q.slab = append(q.slab, *e)
+	return int32(len(q.slab) - 1)
+}
+
+func (q *eventQueue) push(e *event) {
+	slot := q.store(e)
 	q.n++
 	k := queueKey{at: e.at, seq: e.seq, slot: slot}
 	if li := laneOf(e); li >= 0 {

@@ -189,16 +189,8 @@ func (win *windowed) add(q *eventQueue, slot int32, wi winInfo) {
 
 // winPush queues e with the window the last draw set up.
 func (w *World) winPush(e *event) {
-	var slot int32
 	q := &w.queue
-	if n := len(q.free); n > 0 {
-		slot = q.free[n-1]
-		q.free = q.free[:n-1]
-		q.slab[slot] = *e
-	} else {
-		slot = int32(len(q.slab))
-		q.slab = append(q.slab, *e)
-	}
+	slot := q.store(e)
 	wi := w.win.draw
 	w.win.draw = winInfo{}
 	if wi.dec != 0 || wi.span != 0 {
