@@ -185,7 +185,7 @@ func Check(spec *sim.RunSpec, b Bound) (Result, error) {
 	if b.Cost < 0 {
 		return Result{}, fmt.Errorf("the cost bound must be at least 0, got %d", b.Cost)
 	}
-	probe := sim.NewWorld(cloneSpec(spec))
+	probe := sim.NewWorld(spec.Clone())
 	if err := probe.SetChooser(defaults{}, sim.ChooserOptions{}); err != nil {
 		return Result{}, err
 	}
@@ -536,7 +536,7 @@ func (e *explorer) counterexample(f *found) (*Counterexample, error) {
 	if len(vs) == 0 {
 		return nil, fmt.Errorf("explorer bug: the run that broke %s breaks nothing when run to its end", f.invariant)
 	}
-	spec := cloneSpec(r.w.Spec())
+	spec := r.w.Spec().Clone()
 	spec.Decisions = slices.Clone(r.w.Decisions())
 	if spec.Decisions == nil {
 		spec.Decisions = []sim.Decision{}
@@ -551,7 +551,7 @@ func (e *explorer) counterexample(f *found) (*Counterexample, error) {
 			break
 		}
 	}
-	rep, err := checker.Run(cloneSpec(spec), checker.Options{})
+	rep, err := checker.Run(spec.Clone(), checker.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("explorer bug: the counterexample does not replay: %w", err)
 	}
@@ -563,11 +563,4 @@ func (e *explorer) counterexample(f *found) (*Counterexample, error) {
 		return cx, fmt.Errorf("explorer bug: the plain world replays the counterexample without breaking %s (it broke %v)", f.invariant, cx.ReplayViolations)
 	}
 	return cx, nil
-}
-
-func cloneSpec(s *sim.RunSpec) *sim.RunSpec {
-	c := *s
-	c.Faults = slices.Clone(s.Faults)
-	c.Decisions = slices.Clone(s.Decisions)
-	return &c
 }

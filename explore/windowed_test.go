@@ -16,10 +16,6 @@ import (
 	"zabsim/sim"
 )
 
-type firstChooser struct{}
-
-func (firstChooser) Choose(*sim.World, []sim.Choice) int { return 0 }
-
 // plainOrders takes the default of every choice but the thread orders, which it takes from a
 // plain run's decisions (the plain world draws them even with no jitter anywhere).
 type plainOrders struct{ ranks []int64 }
@@ -62,7 +58,7 @@ func TestWindowedDefaultIsThePlainWorld(t *testing.T) {
 		spec.Config.LeaderSelfRegisterJitter = 0
 		spec.Config.SyncDelay, spec.Config.SyncJitter = time.Millisecond, 0
 		spec.Config.ObserverElectionDelay = 0
-		pw := sim.NewWorld(cloneSpec(spec))
+		pw := sim.NewWorld(spec.Clone())
 		pw.RecordDecisions()
 		plain := pw.Run()
 		orders := &plainOrders{}
@@ -71,7 +67,7 @@ func TestWindowedDefaultIsThePlainWorld(t *testing.T) {
 				orders.ranks = append(orders.ranks, d.Value)
 			}
 		}
-		w := sim.NewWorld(cloneSpec(spec))
+		w := sim.NewWorld(spec.Clone())
 		require.NoError(t, w.SetChooser(orders, sim.ChooserOptions{}))
 		t0 := time.Now()
 		got := w.Run()
@@ -114,7 +110,7 @@ func TestWindowedRunsReplayInThePlainWorld(t *testing.T) {
 			continue
 		}
 		for seed := uint64(1); seed <= 6; seed++ {
-			spec := cloneSpec(base)
+			spec := base.Clone()
 			spec.MaxEvents = 20_000
 			var got lines
 			ch := &randomChooser{r: rand.New(rand.NewPCG(seed, 7)), k: 3 + int(seed)}
@@ -126,7 +122,7 @@ func TestWindowedRunsReplayInThePlainWorld(t *testing.T) {
 			if res.Truncated {
 				continue
 			}
-			replay := cloneSpec(w.Spec())
+			replay := w.Spec().Clone()
 			replay.Decisions = slices.Clone(w.Decisions())
 			if replay.Decisions == nil {
 				replay.Decisions = []sim.Decision{}
@@ -138,7 +134,7 @@ func TestWindowedRunsReplayInThePlainWorld(t *testing.T) {
 			requireSameLines(t, want.got, got.got, fmt.Sprintf("%s seed %d", sc.Name, seed))
 			// The checker judges the windowed run as it judges its replay: the same violations
 			// and the same liveness verdict.
-			rep, err := checker.Run(cloneSpec(replay), checker.Options{})
+			rep, err := checker.Run(replay.Clone(), checker.Options{})
 			require.NoError(t, err)
 			var names []string
 			for _, v := range ck.Violations() {

@@ -15,7 +15,7 @@ import (
 // debugging), and at last ends the run just after the violation. The result is a copy; spec is
 // not changed.
 func Shrink(spec *sim.RunSpec, inv string) *sim.RunSpec {
-	best := cloneSpec(spec)
+	best := spec.Clone()
 	var at protocol.Time // when inv broke in best
 	fails := func(s *sim.RunSpec) bool {
 		rep, err := checker.Run(s, checker.Options{})
@@ -34,7 +34,7 @@ func Shrink(spec *sim.RunSpec, inv string) *sim.RunSpec {
 		return best
 	}
 	if len(best.Writes) > 0 {
-		try := cloneSpec(best)
+		try := best.Clone()
 		try.Writes = nil
 		if fails(try) {
 			best = try
@@ -43,28 +43,28 @@ func Shrink(spec *sim.RunSpec, inv string) *sim.RunSpec {
 	for changed := true; changed; {
 		changed = false
 		for i := len(best.Writes) - 1; i >= 0; i-- {
-			try := cloneSpec(best)
+			try := best.Clone()
 			try.Writes = slices.Delete(try.Writes, i, i+1)
 			if fails(try) {
 				best, changed = try, true
 			}
 		}
 		for i := len(best.Faults) - 1; i >= 0; i-- {
-			try := cloneSpec(best)
+			try := best.Clone()
 			try.Faults = slices.Delete(try.Faults, i, i+1)
 			if fails(try) {
 				best, changed = try, true
 			}
 		}
 		for i := len(best.Disks) - 1; i >= 0; i-- {
-			try := cloneSpec(best)
+			try := best.Clone()
 			try.Disks = slices.Delete(try.Disks, i, i+1)
 			if fails(try) {
 				best, changed = try, true
 			}
 		}
 		if best.Options.OneWayDelayJitter > 0 {
-			try := cloneSpec(best)
+			try := best.Clone()
 			try.Options.OneWayDelayJitter = 0
 			if fails(try) {
 				best, changed = try, true
@@ -75,21 +75,11 @@ func Shrink(spec *sim.RunSpec, inv string) *sim.RunSpec {
 	// the end (liveness) keeps the full length, since the shorter run no longer fails.
 	fails(best)
 	if end := at + protocol.Time(time.Millisecond); end < best.Until {
-		try := cloneSpec(best)
+		try := best.Clone()
 		try.Until, try.StopWhenStable = end, false
 		if fails(try) {
 			best = try
 		}
 	}
 	return best
-}
-
-func cloneSpec(s *sim.RunSpec) *sim.RunSpec {
-	c := *s
-	c.Config.Servers = slices.Clone(s.Config.Servers)
-	c.Config.Election.Changes = slices.Clone(s.Config.Election.Changes)
-	c.Disks = slices.Clone(s.Disks)
-	c.Faults = slices.Clone(s.Faults)
-	c.Writes = slices.Clone(s.Writes)
-	return &c
 }

@@ -125,6 +125,19 @@ type ClientWrite struct {
 // below it.
 const DefaultMaxEvents = 1_000_000
 
+// Clone returns a copy of s that shares no slice with it (a windowed run appends the faults it
+// injects to its spec; a shrink edits a copy's faults).
+func (s *RunSpec) Clone() *RunSpec {
+	c := *s
+	c.Config.Servers = slices.Clone(s.Config.Servers)
+	c.Config.Election.Changes = slices.Clone(s.Config.Election.Changes)
+	c.Disks = slices.Clone(s.Disks)
+	c.Faults = slices.Clone(s.Faults)
+	c.Writes = slices.Clone(s.Writes)
+	c.Decisions = slices.Clone(s.Decisions)
+	return &c
+}
+
 // DiskOf returns the initial disk of id.
 func (s *RunSpec) DiskOf(id protocol.ServerID) protocol.Disk {
 	for _, d := range s.Disks {

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"cmp"
 	"slices"
 
 	"zabsim/protocol"
@@ -38,7 +39,7 @@ func (w *World) AppendState(h *statehash.H, c *statehash.Canon, sw StateWalker) 
 		h.I64(int64(win.lastAt))
 	}
 	evs := slices.Concat(win.slots, win.exact)
-	slices.SortFunc(evs, func(a, b int32) int { return cmpU64(w.queue.at(a).seq, w.queue.at(b).seq) })
+	slices.SortFunc(evs, func(a, b int32) int { return cmp.Compare(w.queue.at(a).seq, w.queue.at(b).seq) })
 	var gens []uint32
 	for i := range w.servers {
 		s := &w.servers[i]
@@ -198,14 +199,4 @@ func (w *World) eventState(h *statehash.H, c *statehash.Canon, sw StateWalker, e
 	if e.kind == evConnectLater {
 		h.U64(e.link) // a connect timeout here, not a message id
 	}
-}
-
-func cmpU64(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

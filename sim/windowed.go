@@ -111,7 +111,8 @@ type windowed struct {
 	inFault bool
 	// Horizon: no fault is offered after it (0: none is offered at all).
 	horizon protocol.Time
-	// Faults, Writes, Orders: which kinds of choice are offered besides the next event.
+	// faults, writes: whether boundary faults and write outcomes are offered (thread orders
+	// always are).
 	faults, writes bool
 }
 

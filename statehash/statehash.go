@@ -143,9 +143,7 @@ type action uint8
 
 const (
 	actWalk action = iota
-	actSkip
 	actGen
-	actConn
 )
 
 type plan struct {

@@ -58,9 +58,12 @@ func cmdExplore(args []string, stdout, stderr io.Writer) (int, error) {
 	if *cost < 0 {
 		return 0, badInput("explore: -cost must be at least 0, got %d", *cost)
 	}
-	for flagName, v := range map[string]int{"deviations": *dev, "crashes": *crashes, "restarts": *restarts, "write-faults": *writeFaults} {
-		if v < -1 {
-			return 0, badInput("explore: -%s must be -1 or more, got %d", flagName, v)
+	for _, c := range []struct {
+		name string
+		v    int
+	}{{"deviations", *dev}, {"crashes", *crashes}, {"restarts", *restarts}, {"write-faults", *writeFaults}} {
+		if c.v < -1 {
+			return 0, badInput("explore: -%s must be -1 or more, got %d", c.name, c.v)
 		}
 	}
 	if *faultsUntil < 0 {
@@ -114,7 +117,7 @@ func cmdExplore(args []string, stdout, stderr io.Writer) (int, error) {
 	terminal := !*asJSON && isTerminal(stderr)
 	start := time.Now()
 	if !*asJSON {
-		fmt.Fprintf(stdout, "explore %s (%d servers)%s\nbound: %s\n", label, len(spec.Config.Servers), knobText(knobs), boundText(b))
+		fmt.Fprintf(stdout, "explore %s (%d servers)%s\nbound: %s\n", label, len(spec.Config.Servers), knobText(knobs), b)
 	}
 	b.Progress = func(l explore.Level) {
 		if *asJSON {
@@ -169,7 +172,7 @@ func cmdExplore(args []string, stdout, stderr io.Writer) (int, error) {
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(exploreJSON{Scenario: label, Knobs: nonNilStrings(knobs), Result: res, Verdict: verdict, RunFile: saved}); err != nil {
+		if err := enc.Encode(exploreJSON{Scenario: label, Knobs: append([]string{}, knobs...), Result: res, Verdict: verdict, RunFile: saved}); err != nil {
 			return 0, err
 		}
 		return code, nil
@@ -196,15 +199,6 @@ func knobText(knobs []string) string {
 		return ""
 	}
 	return ", knobs: " + strings.Join(knobs, ", ")
-}
-
-func boundText(b explore.Bound) string { return b.String() }
-
-func nonNilStrings(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
 }
 
 // verdictText is the one line that says what the exploration showed.
