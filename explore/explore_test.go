@@ -262,3 +262,15 @@ func TestExhaustiveLargerBounds(t *testing.T) {
 		t.Logf("%s cost %d: %d runs, %d states, %d events, %.1fs", name, b.Cost, res.Runs, res.States, res.Events, res.Seconds)
 	}
 }
+
+// Write faults chosen in the middle of an instant, in a cluster that has a leader: the checker
+// must judge each run as its replay (where the fault is armed before the instant) is judged,
+// or the self-replay of a counterexample reports an explorer bug. Found exploring this scenario.
+func TestMidInstantWriteFaultsJudgedAsReplayed(t *testing.T) {
+	b := Bound{Cost: 1, Deviations: 0, Crashes: 0, Restarts: 0, WriteFaults: 1, Workers: 1, MaxEvents: 20_000}
+	res, err := Check(build(t, "writes-committed-everywhere"), b)
+	require.NoError(t, err)
+	require.Nil(t, res.Violation)
+	require.True(t, res.Complete)
+	require.Greater(t, res.Runs, 50) // 85: one per write of the run, each failed or crashed in four ways
+}
